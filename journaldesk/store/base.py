@@ -1,0 +1,131 @@
+"""The store interface that the sync, `init` and `doctor` use, whatever holds the sheet.
+
+A store is deliberately dumb: it reads raw cells and writes the cells it is given, in one batch
+each. Everything that decides *what* to write (parsing, rules, the diff, finding moved rows) lives
+outside it, so the two stores cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+# A raw cell as a store returns it: str, int, float, bool, datetime/date/time (workbook date
+# cells), a Google serial number (float) for a Google date cell, or None for an empty cell.
+RawValue = Any
+# A value the jobs write: plain Python only (no NaN, no numpy scalars).
+CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
+
+DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
+DATE_FORMAT = "DD.MM.YYYY"
+TIME_FORMAT = "HH:MM"
+
+
+@dataclass
+class TabData:
+    """The raw cells of one tab. rows[0] is the header row (sheet row 1); rows[i] is sheet row i+1.
+
+    Rows may be ragged: trailing empty cells can be missing, as the Sheets API omits them.
+    """
+
+    title: str
+    rows: list[list[RawValue]]
+    sheet_id: int | None = None
+
+    def cell(self, row: int, col: int) -> RawValue:
+        """The raw value at 1-based (row, col), None when outside the data."""
+        if row - 1 >= len(self.rows):
+            return None
+        values = self.rows[row - 1]
+        return values[col - 1] if col - 1 < len(values) else None
+
+
+@dataclass
+class Snapshot:
+    """Every tab of the sheet, read in one pass, by title."""
+
+    tabs: dict[str, TabData]
+    # The spreadsheet's own time zone (Google serials are in it); None for a workbook.
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """One cell to write. `row`/`col` are 1-based; a row past the end appends.
+
+    `number_format` applies to dates, datetimes and times (DD.MM.YYYY HH:MM and the like).
+    Strings are always written as plain text, never interpreted as formulas.
+    """
+
+    title: str
+    row: int
+    col: int
+    value: CellValue
+    number_format: str | None = None
+
+
+@dataclass
+class InitPlan:
+    """What `init` must make true of a sheet; stores apply it without deleting or overwriting data.
+
+    Each list holds only what is missing: the plan is computed from a snapshot (see init.py).
+    """
+
+    new_tabs: list[tuple[str, list[str]]] = field(default_factory=list)  # title, headers
+    headers: list[tuple[str, list[str]]] = field(default_factory=list)  # title, headers (empty row 1)
+    frozen_header: list[str] = field(default_factory=list)  # titles
+    dropdowns: list[tuple[str, int, list[str]]] = field(default_factory=list)  # title, col, values
+    number_formats: list[tuple[str, int, str]] = field(default_factory=list)  # title, col, format
+    # title, col of the state column, {value: "red" | "amber" | "green"}
+    highlights: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
+    protected: list[tuple[str, int]] = field(default_factory=list)  # title, col (warning only)
+    seed_rows: list[tuple[str, list[list[CellValue]]]] = field(default_factory=list)  # title, rows
+
+    def is_empty(self) -> bool:
+        """True when the sheet already has everything."""
+        return not any(
+            (
+                self.new_tabs,
+                self.headers,
+                self.frozen_header,
+                self.dropdowns,
+                self.number_formats,
+                self.highlights,
+                self.protected,
+                self.seed_rows,
+            )
+        )
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A spreadsheet: one batch read, one narrow re-read, one batch write."""
+
+    #: calls made to the backing service since the store was opened (reads and writes)
+    api_calls: int
+
+    def read(self) -> Snapshot:
+        """Read every tab in one pass (Google: one metadata read plus one values batch read)."""
+
+    def read_columns(self, title: str, cols: list[int]) -> list[list[RawValue]]:
+        """Re-read just these 1-based columns of one tab, every row, header included (one call).
+
+        Returns rows in sheet order; each row holds the values of `cols` in the order given.
+        """
+
+    def write(self, cells: list[CellWrite]) -> None:
+        """Write these cells in one batch; all or nothing."""
+
+    def describe(self) -> dict[str, Any]:
+        """What `init` and `doctor` need to know: tab titles, frozen rows, validations, formats."""
+
+    def apply_init(self, plan: InitPlan) -> None:
+        """Make the sheet's structure match the plan (create tabs, headers, dropdowns...)."""
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the sheet against a second job for the duration of a run (raises StoreUnavailable)."""
+
+    def location(self) -> str:
+        """Where the sheet is, for messages: a file path or a spreadsheet URL."""
