@@ -73,11 +73,23 @@ class Tab:
 
 
 @dataclass(frozen=True)
+class TopicRule:
+    """A help topic's defaults: regulation section, deadline, whether it needs a consultation."""
+
+    topic: str
+    section: str
+    sla_hours: float | None = None
+    sla_sessions: int | None = None
+    consultation: bool = False
+
+
+@dataclass(frozen=True)
 class Schema:
     """Every tab of the sheet contract, by code key (requests, schedule, ...)."""
 
     tabs: dict[str, Tab]
     enums: dict[str, tuple[str, ...]]
+    topic_rules: dict[str, TopicRule] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Tab:
         return self.tabs[key]
@@ -123,7 +135,19 @@ def parse_schema(data: dict) -> Schema:
         for f in tab.identity + tab.fallback_identity:
             tab.col(f)
         tabs[key] = tab
-    return Schema(tabs=tabs, enums=enums)
+    rules = {
+        topic: TopicRule(
+            topic=topic,
+            section=str(r["section"]),
+            sla_hours=r.get("sla_hours"),
+            sla_sessions=r.get("sla_sessions"),
+            consultation=bool(r.get("consultation", False)),
+        )
+        for topic, r in data.get("topic_rules", {}).items()
+    }
+    if rules and set(rules) != set(enums["topic"]):
+        raise ValueError("schema: topic_rules must name exactly the topics of enums.topic")
+    return Schema(tabs=tabs, enums=enums, topic_rules=rules)
 
 
 @cache
