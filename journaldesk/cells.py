@@ -525,6 +525,7 @@ def parse_column(
     seen: dict[str, Parsed] = {}
     kind = column.type
     is_text = kind == "text"
+    serials = kind in ("date", "datetime")
     direct = {"datetime": dt.datetime, "date": dt.date, "time": dt.time, "int": int}.get(kind)
     for raw in raws:
         if raw is None:
@@ -545,6 +546,14 @@ def parse_column(
             add_value(raw)
             add_problem(None)
             continue
+        elif serials and (cls is float or cls is int) and _SERIAL_MIN <= raw < _SERIAL_MAX:
+            # Every Google date cell is a serial; the common case needs no notes.
+            moment = SERIAL_EPOCH + dt.timedelta(seconds=round(raw * 86400))
+            if MIN_YEAR <= moment.year <= MAX_YEAR:
+                add_value(moment if kind == "datetime" else moment.date())
+                add_problem(None)
+                continue
+            parsed = parse_cell(raw, column, sheet_tz=sheet_tz)
         else:
             parsed = parse_cell(raw, column, sheet_tz=sheet_tz)
         add_value(parsed.value)
