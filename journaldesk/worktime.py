@@ -370,11 +370,28 @@ def _one_to_minutes(value: Any, tz: str) -> float:
         return (value - _EPOCH) / dt.timedelta(minutes=1)
     if isinstance(value, dt.date):
         return _local_minutes(value, dt.time(0), tz)
-    raise TypeError(f"not a moment: {value!r}")
+    # Text and numbers are the parser's business (it flags the cell); here they are just missing.
+    log.debug("not a moment, taken as missing: %r", value)
+    return np.nan
+
+
+def _objects_to_minutes(flat: np.ndarray, tz: str) -> np.ndarray:
+    """Python objects to minutes; all-naive datetimes (the common case) take the pandas path."""
+    naive: list[dt.datetime | None] = []
+    for value in flat:
+        if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+            naive.append(None)
+        elif isinstance(value, dt.datetime) and value.tzinfo is None:
+            naive.append(value)
+        else:
+            return np.array([_one_to_minutes(v, tz) for v in flat], dtype=np.float64)
+    return np.asarray(to_minutes(pd.DatetimeIndex(naive, dtype="datetime64[us]"), tz))
 
 
 def to_minutes(values: Any, tz: str) -> np.ndarray:
-    """Datetimes (aware, or naive local wall time in tz) to minutes since the epoch; None -> NaN."""
+    """Datetimes (aware, or naive local wall time in tz) to minutes since the epoch.
+
+    None, NaT, NaN and anything that is not a date or datetime give NaN."""
     if isinstance(values, pd.Series | pd.Index | np.ndarray) and values.dtype.kind == "M":
         index = pd.DatetimeIndex(values)
         if index.tz is None:
@@ -384,8 +401,8 @@ def to_minutes(values: Any, tz: str) -> np.ndarray:
         minutes = (index.tz_convert("UTC").tz_localize(None) - pd.Timestamp(0)) / _MINUTE
         return np.asarray(minutes, dtype=np.float64).reshape(np.shape(values))
     if isinstance(values, pd.Series | pd.Index | np.ndarray | list | tuple):
-        flat = [_one_to_minutes(v, tz) for v in np.asarray(values, dtype=object).ravel()]
-        return np.array(flat, dtype=np.float64).reshape(np.shape(np.asarray(values, dtype=object)))
+        objects = np.asarray(values, dtype=object)
+        return _objects_to_minutes(objects.ravel(), tz).reshape(objects.shape)
     return np.float64(_one_to_minutes(values, tz))  # type: ignore[return-value]
 
 

@@ -327,8 +327,15 @@ def test_to_minutes_shapes() -> None:
     assert np.array_equal(to_minutes(series, TZ), [expected, np.nan], equal_nan=True)
     index = pd.DatetimeIndex([aware, None])
     assert np.array_equal(to_minutes(index, TZ), [expected, np.nan], equal_nan=True)
-    with pytest.raises(TypeError):
-        to_minutes("10.11.2026", TZ)
+    # Text is the parser's business: here it is simply missing.
+    assert np.isnan(to_minutes("10.11.2026", TZ))
+    mixed = to_minutes(pd.Series([naive, "вчера", dt.date(2026, 11, 10)], dtype=object), TZ)
+    assert mixed[0] == expected and np.isnan(mixed[1])
+    assert mixed[2] == expected - (15 * 60 + 30)
+    # Many naive datetimes take the fast path and agree with the one-by-one path.
+    many = [naive + dt.timedelta(minutes=7 * i) for i in range(500)]
+    one_by_one = np.array([to_minutes(x, TZ) for x in many])
+    assert np.array_equal(to_minutes(pd.Series(many, dtype=object), TZ), one_by_one)
 
 
 def test_from_minutes_and_back() -> None:
