@@ -113,11 +113,13 @@ def _subtract(
     return out
 
 
-def _dates(entry: CalendarEntry) -> Iterable[dt.date]:
+def _dates(entry: CalendarEntry, start: dt.date, end: dt.date) -> Iterable[dt.date]:
+    """The entry's days (an inverted range is read both ways), clipped to start..end."""
     first = entry.date_from
     last = entry.date_to or entry.date_from
     if last < first:
         first, last = last, first
+    first, last = max(first, start), min(last, end)
     for offset in range((last - first).days + 1):
         yield first + dt.timedelta(days=offset)
 
@@ -191,9 +193,7 @@ class WorkCalendar:
             if entry.kind not in order:
                 log.warning("calendar entry of unknown kind ignored: %s", entry)
         for entry in sorted(known, key=lambda e: order[e.kind]):
-            for day in _dates(entry):
-                if day < start or day > end:
-                    continue
+            for day in _dates(entry, start, end):
                 if entry.kind in (KIND_HOLIDAY, KIND_VACATION):
                     closed.setdefault(day, _with_comment(entry.kind, entry.comment))
                 elif entry.kind == KIND_CANCELLED:
@@ -207,8 +207,8 @@ class WorkCalendar:
                     usual = hours[day.weekday()]
                     default_from = min((s for s, _ in usual), default=WEEKEND_EXTRA_HOURS[0])
                     default_to = max((e for _, e in usual), default=WEEKEND_EXTRA_HOURS[1])
-                    t_from = entry.time_from or default_from
-                    t_to = entry.time_to or default_to
+                    t_from = default_from if entry.time_from is None else entry.time_from
+                    t_to = default_to if entry.time_to is None else entry.time_to
                     if t_from < t_to:
                         extras.setdefault(day, []).append((t_from, t_to))
 
