@@ -418,12 +418,11 @@ def coverage(
     """
     assessed = _assess(consent, today, rules)
     pupils = _one_per_pupil(assessed)
-    # Rows name classes as typed-and-normalised; a row's class is shown as the first spelling.
-    spelled = dict(zip(pupils["class_key"], pupils["class_name"], strict=True))
-    names = {spelled.get(k, k) for k in pupils["class_key"]}
-    listed = school_classes(rules, staff, None)
-    names |= {c for c in listed if _class_key(c) not in spelled}
-    order = _sorted_classes(names)
+    # One label per class: the school's own list spells it first, then the first row that names it.
+    spelled: dict[str, str] = {_class_key(c): c for c in school_classes(rules, staff, None)}
+    for class_key, class_name in zip(pupils["class_key"], pupils["class_name"], strict=True):
+        spelled.setdefault(class_key, class_name)
+    order = _sorted_classes(set(spelled.values()))
 
     key = pupils["class_key"]
     state = pupils["state"]

@@ -637,3 +637,20 @@ def test_pandas_string_columns_give_the_same_answers():
     )
     pd.testing.assert_frame_equal(coverage(typed, **args), coverage(frame, **args))
     pd.testing.assert_frame_equal(chase_list(typed, "2Б", **args), chase_list(frame, "2Б", **args))
+
+
+def test_a_class_spelled_two_ways_is_one_class_named_as_the_school_lists_it():
+    frame = consent_frame(
+        {
+            2: {
+                "class_name": "5а",
+                "pupil": "Белов",
+                "application": SUBMITTED,
+                "pd_consent": SIGNED,
+            },
+            3: {"class_name": "5 А", "pupil": "Белова", "application": ISSUED, "issued_on": ago(1)},
+        }
+    )
+    cov = coverage(frame, today=TODAY, rules=ConsentRules(classes=("5А",)))
+    assert list(cov.index) == ["5А"]
+    assert cov.at["5А", "pupils"] == 2 and cov.at["5А", "ready_share"] == 0.5
