@@ -1,4 +1,4 @@
-"""Settings: load config/settings.yaml, validate it, and explain a bad setting in one Russian line."""
+"""Settings: load config/settings.yaml, validate it, explain a bad setting in one Russian line."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import os
 import re
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from journaldesk.errors import SettingsError
 from journaldesk.schema import TopicRule, load_schema
+
+if TYPE_CHECKING:
+    from journaldesk.consent import ConsentRules
 
 DEFAULT_SETTINGS_PATH = Path("config/settings.yaml")
 ENV_CONFIG = "JOURNALDESK_CONFIG"
@@ -160,6 +163,21 @@ class Settings(_Section):
             consultation=base.consultation if over.consultation is None else over.consultation,
         )
 
+    def consent_rules(self) -> ConsentRules:
+        """The consent campaign's targets as the consent rules take them."""
+        from journaldesk.consent import ConsentRules
+
+        per_class = {
+            name: (spec.get("target"), spec.get("deadline"))
+            for name, spec in self.consent.per_class.items()
+        }
+        return ConsentRules(
+            wait_days=self.consent.wait_days,
+            target_share=self.consent.target_share,
+            deadline=self.consent.deadline,
+            per_class=per_class,
+        )
+
     def assignee(self, topic: str) -> str:
         """Who answers a topic by default: the topic's own assignee, else the administrator."""
         over = self.topics.get(topic)
@@ -215,7 +233,7 @@ def _explain(err: dict[str, Any]) -> str:
 
 
 def parse_settings(data: dict[str, Any] | None, base_dir: Path) -> Settings:
-    """Validate a settings mapping; raise SettingsError with one Russian line on the first problem."""
+    """Validate a settings mapping; raise SettingsError (one Russian line) on the first problem."""
     try:
         return Settings.model_validate({**(data or {}), "base_dir": base_dir})
     except ValidationError as exc:

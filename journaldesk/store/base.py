@@ -74,7 +74,9 @@ class InitPlan:
     """
 
     new_tabs: list[tuple[str, list[str]]] = field(default_factory=list)  # title, headers
-    headers: list[tuple[str, list[str]]] = field(default_factory=list)  # title, headers (empty row 1)
+    headers: list[tuple[str, list[str]]] = field(
+        default_factory=list
+    )  # title, headers: row 1 empty
     frozen_header: list[str] = field(default_factory=list)  # titles
     dropdowns: list[tuple[str, int, list[str]]] = field(default_factory=list)  # title, col, values
     number_formats: list[tuple[str, int, str]] = field(default_factory=list)  # title, col, format
@@ -125,7 +127,7 @@ class Store(Protocol):
         """Make the sheet's structure match the plan (create tabs, headers, dropdowns...)."""
 
     def lock(self) -> AbstractContextManager[None]:
-        """Hold the sheet against a second job for the duration of a run (raises StoreUnavailable)."""
+        """Hold the sheet against a second job for a run (raises StoreUnavailable)."""
 
     def location(self) -> str:
         """Where the sheet is, for messages: a file path or a spreadsheet URL."""
