@@ -108,7 +108,12 @@ def quote_raw(raw: object) -> str:
     text = _display(raw)
     text = _SPACES.sub(" ", text).strip()
     if len(text) > _QUOTE_LIMIT:
-        text = text[:_QUOTE_LIMIT].rstrip() + "…"
+        cut = text[:_QUOTE_LIMIT]
+        space = cut.rfind(" ")
+        # Cut at a word boundary when one is near, so the quote doesn't end in half a word.
+        if text[_QUOTE_LIMIT] != " " and space >= _QUOTE_LIMIT - 12:
+            cut = cut[:space]
+        text = cut.rstrip(" ,;") + "…"
     return text
 
 
