@@ -37,9 +37,9 @@ _COMBINED = re.compile(
     r"(?P<first>[^\s,;/]+)(?P<between>\s*[,;/]\s*|\s+)(?P<second>\S+)",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"(?P<first>[\w+-])[\w.+-]*@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
+_EMAIL = re.compile(r"(?<![\w.+-])(?P<first>[\w+-])[\w.+-]*@(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 
-_TRAILING = ".,;:!?)»\"'"
+_TRAILING = ".,;)»\"'"  # sentence punctuation; '!' and '?' are often part of a password
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)?", re.IGNORECASE)
 # Words that follow «пароль:» in a complaint rather than a password.
 _RU_NOT_SECRETS = ("не", "нет", "забыл", "утерян", "потерян", "сброс", "восстанов", "неверн")
@@ -61,7 +61,8 @@ def _looks_secret(token: str, explicit: bool) -> bool:
     lowered = token.casefold()
     if lowered in _EN_NOT_SECRETS:
         return False
-    if _CYRILLIC_WORD.fullmatch(token):
+    # «дневника:» is the end of a qualifier («пароль от дневника: …»), not a password.
+    if _CYRILLIC_WORD.fullmatch(token.rstrip(":")):
         # A plain Russian word: a password only after an explicit «:» or «=», and not one of
         # the words people write there about the password («пароль: не помню»).
         return explicit and not lowered.startswith(_RU_NOT_SECRETS)
