@@ -172,6 +172,8 @@ def _plain(raw: object) -> object:
     """numpy scalars and pandas Timestamps become the plain Python values they stand for."""
     if type(raw) in (str, int, float, bool, dt.datetime, dt.date, dt.time, dt.timedelta):
         return raw
+    if type(raw).__name__ == "NAType":  # pandas.NA: an empty cell that passed through pandas
+        return None
     item = getattr(raw, "item", None)
     if callable(item) and type(raw).__module__ == "numpy":
         try:

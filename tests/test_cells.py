@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,7 +36,7 @@ def ok(value: object) -> Parsed:
 # --- empty cells -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", [None, "", "   ", "\xa0", "\t\n", float("nan")])
+@pytest.mark.parametrize("raw", [None, "", "   ", "\xa0", "\t\n", float("nan"), pd.NA, pd.NaT])
 @pytest.mark.parametrize("column", [c for tab in SCHEMA.tabs.values() for c in tab.columns])
 def test_empty_cells_are_empty_without_a_note(raw, column):
     assert parse_cell(raw, column) == Parsed(None, None)
@@ -99,6 +101,19 @@ def test_date_column_gives_dates(raw, expected):
     result = parse_cell(raw, DATE_FROM)
     assert result == ok(expected)
     assert type(result.value) is dt.date
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pd.Timestamp("2021-08-19 14:30"),
+        np.datetime64("2021-08-19T14:30"),
+        np.float64(44427 + 14.5 / 24),
+    ],
+)
+def test_numpy_and_pandas_scalars_read_as_plain_values(raw):
+    assert parse_cell(raw, RECEIVED) == ok(DT)
+    assert parse_column([raw], RECEIVED) == ([DT], [None])
 
 
 def test_aware_moment_is_shown_in_the_sheet_zone():
