@@ -1,0 +1,98 @@
+"""Building small sheets for tests: rows by field name, written through the real stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from journaldesk.config import Settings, parse_settings
+from journaldesk.init import plan_init
+from journaldesk.schema import load_schema
+from journaldesk.store.base import CellWrite, Snapshot
+from journaldesk.store.workbook import WorkbookStore
+
+TZ = ZoneInfo("Europe/Simferopol")
+SCHEMA = load_schema()
+REQ = SCHEMA["requests"]
+
+
+def at(text: str) -> dt.datetime:
+    """An aware moment in the school's zone from «ДД.ММ.ГГГГ ЧЧ:ММ»."""
+    return dt.datetime.strptime(text, "%d.%m.%Y %H:%M").replace(tzinfo=TZ)
+
+
+def local(text: str) -> dt.datetime:
+    """A naive wall-time moment (how a sheet holds it) from «ДД.ММ.ГГГГ ЧЧ:ММ»."""
+    return dt.datetime.strptime(text, "%d.%m.%Y %H:%M")
+
+
+def request(**fields: Any) -> dict[str, Any]:
+    """A request row with sensible defaults for the required fields."""
+    row = {
+        "requester": "Иванова Мария Петровна",
+        "role": "Учитель",
+        "topic": "Техническая неисправность",
+        "description": "Не открывается журнал 5А",
+    }
+    row.update(fields)
+    return row
+
+
+def settings_for(tmp_path: Path, **extra: Any) -> Settings:
+    """Settings of a workbook in tmp_path (no settings file needed)."""
+    data: dict[str, Any] = {
+        "workbook": {"path": "journal.xlsx"},
+        "log_file": "logs/journaldesk.log",
+    }
+    data.update(extra)
+    return parse_settings(data, tmp_path)
+
+
+def rows_to_cells(
+    tabs: dict[str, list[dict[str, Any]]], offsets: dict[str, int] | None = None
+) -> list[CellWrite]:
+    """Rows by field name as cell writes under each tab's header (after `offsets` rows)."""
+    cells = []
+    for key, rows in tabs.items():
+        tab = SCHEMA[key]
+        start = 2 + (offsets or {}).get(key, 0)
+        for i, values in enumerate(rows):
+            for col, column in enumerate(tab.columns, start=1):
+                if values.get(column.field) is not None:
+                    cells.append(CellWrite(tab.title, start + i, col, values[column.field]))
+    return cells
+
+
+def make_workbook(
+    tmp_path: Path, tabs: dict[str, list[dict[str, Any]]] | None = None, *, seed: bool = True
+) -> tuple[WorkbookStore, Settings]:
+    """A workbook built by `init` (regulation hours, the school calendar), then the given rows."""
+    settings = settings_for(tmp_path)
+    store = WorkbookStore(settings.workbook_path, create=True)
+    plan = plan_init(Snapshot(tabs={}), {})
+    if not seed:
+        plan.seed_rows = [(t, r) for t, r in plan.seed_rows if t != SCHEMA["calendar"].title]
+    store.apply_init(plan)
+    offsets = {
+        key: len(rows)
+        for key in ("schedule", "calendar")
+        for title, rows in plan.seed_rows
+        if title == SCHEMA[key].title
+    }
+    if tabs:
+        store.write(rows_to_cells(tabs, offsets))
+    return WorkbookStore(settings.workbook_path), settings
+
+
+def tab_rows(store: Any, key: str) -> list[list[Any]]:
+    """The raw rows of a tab (header first) as the store reads them now."""
+    return store.read().tabs[SCHEMA[key].title].rows
+
+
+def field_values(store: Any, key: str, field: str) -> list[Any]:
+    """One column's raw values under the header, by field name."""
+    rows = tab_rows(store, key)
+    col = rows[0].index(SCHEMA[key].header(field))
+    return [r[col] if col < len(r) else None for r in rows[1:]]
