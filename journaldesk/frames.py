@@ -199,15 +199,12 @@ def parse_tab(data: TabData | None, tab: Tab, *, sheet_tz: str | None = None) ->
     required = [c for c in tab.columns if c.required]
     if required:
         missing_by_row: dict[int, list[str]] = {}
-        filled_array = filled.to_numpy()
         for column in required:
-            values = value_columns[column.field]
-            problems = problem_columns[column.field]
-            for position in (
-                (~_present(values, index) & ~_present(problems, index)).to_numpy().nonzero()[0]
-            ):
-                if filled_array[position]:
-                    missing_by_row.setdefault(int(position) + 2, []).append(column.header)
+            # Empty in a row that has something else; an unreadable cell already has its note.
+            values = _present(value_columns[column.field], index)
+            noted = _present(problem_columns[column.field], index)
+            for row in index[(filled & ~values & ~noted).to_numpy()]:
+                missing_by_row.setdefault(int(row), []).append(column.header)
         for row, headers in missing_by_row.items():
             problems_by_row.setdefault(row, []).append(f"Не заполнено: {', '.join(headers)}")
 
