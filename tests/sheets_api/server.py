@@ -122,15 +122,25 @@ FAULT_MESSAGES = {
 class ApiError(Exception):
     """An error answered in Google's shape."""
 
-    def __init__(self, code: int, message: str, status: str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        details: list[dict] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_NAMES.get(code, "UNKNOWN")
+        self.details = details
 
     def body(self) -> dict[str, Any]:
         """Google's error body."""
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
 
 # --------------------------------------------------------------------------------------- cells
@@ -1511,7 +1521,14 @@ class SheetsApiServer:
                 "Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue), "
                 f"{shown}"
             )
-            raise ApiError(400, message)
+            violation = {"field": "data.values", "description": message}
+            details = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.BadRequest",
+                    "fieldViolations": [violation],
+                }
+            ]
+            raise ApiError(400, message, details=details)
         box = resolve_range(book, a1)
         if major == "COLUMNS":
             width = max((len(r) for r in values), default=0)
