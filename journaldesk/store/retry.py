@@ -44,6 +44,8 @@ class RetryPolicy:
     cap: float = 16.0
     jitter: bool = True
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    # The clock the time budget is measured on (tests pair a fake clock with a fake sleep).
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     @classmethod
     def no_sleep(cls, **overrides: Any) -> RetryPolicy:
@@ -128,11 +130,14 @@ def call_with_retry(
             wait,
         )
 
+    started = policy.clock()
+
+    def out_of_time(state: tenacity.RetryCallState) -> bool:
+        # Stop before a wait that would end past the budget, not after it.
+        return policy.clock() - started + state.upcoming_sleep >= policy.max_seconds
+
     retrying = tenacity.Retrying(
-        stop=(
-            tenacity.stop_after_attempt(policy.max_attempts)
-            | tenacity.stop_before_delay(policy.max_seconds)
-        ),
+        stop=tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_any(out_of_time),
         wait=policy.wait_strategy(),
         retry=tenacity.retry_if_exception(retry_if),
         sleep=policy.sleep,
