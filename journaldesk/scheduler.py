@@ -402,15 +402,9 @@ def _default_summary(store: Store, settings: Settings, *, now: dt.datetime) -> A
 
 def _default_sender(settings: Settings) -> SendFn:
     def send(subject: str, text: str) -> bool:
-        try:
-            from journaldesk import notify
-        except ImportError:
-            log.warning("Отправка почты недоступна в этой версии: напоминание только в журнале.")
-            return False
-        if notify.sender_from_settings(settings) is None:
-            return False
-        notify.send_digest(settings, subject, text)
-        return True
+        from journaldesk.notify import send_digest
+
+        return send_digest(settings, subject, text)
 
     return send
 
@@ -522,11 +516,15 @@ class Runner:
     def run_due(self, now: dt.datetime | None = None) -> list[JobResult]:
         """Run every job due at `now` (default: the clock), one after another; never raises."""
         now = now or self.clock()
-        results = []
-        for job in due_jobs(self.state, now, self.timetable):
-            if self.stopping:
+        results: list[JobResult] = []
+        ran: set[str] = set()
+        # Asked again after each job: a sync that refreshed the calendar may make a reminder due.
+        while not self.stopping:
+            due = [j for j in due_jobs(self.state, now, self.timetable) if j not in ran]
+            if not due:
                 break
-            results.append(self._run_job(job, now))
+            ran.add(due[0])
+            results.append(self._run_job(due[0], now))
         return results
 
     def run_once(self) -> list[JobResult]:
@@ -681,9 +679,22 @@ class Runner:
     def job_summary(self, now: dt.datetime) -> str:
         """The weekly summary through the injected callable (report.run_summary by default)."""
         store = self.store_factory(self.settings)
-        result = self.summary(store, self.settings, now=now)
-        extra = getattr(result, "summary_ru", None)
-        return "сводка сформирована" + (f": {extra()}" if callable(extra) else "")
+        return summary_line(self.summary(store, self.settings, now=now))
+
+
+def summary_line(result: Any) -> str:
+    """A Russian line about a summary run (report.SummaryResult, or anything else)."""
+    figures = getattr(result, "figures", None)
+    if figures is None:
+        return "сводка сформирована"
+    line = (
+        f"сводка за неделю с {day(figures.week_start)}: поступило {figures.received}, "
+        f"решено {figures.resolved}"
+    )
+    folder = getattr(result, "folder", None)
+    if folder:
+        line += f"; файлы в {folder}"
+    return line + ("; отправлена на почту" if getattr(result, "sent", False) else "")
 
 
 def _calendar_from(snap: Snapshot, settings: Settings, now: dt.datetime) -> Any:

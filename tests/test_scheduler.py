@@ -424,3 +424,21 @@ def test_digest_masks_a_topic_typed_by_hand() -> None:
     assert "Qwerty123" not in text
     assert "№ 8 · Текущие отметки · срок не определён · Под угрозой" in text
     assert "просрочено — 1 обращение, под угрозой — 1 обращение." in text
+
+
+def test_a_first_sync_that_finds_a_session_reminds_in_the_same_pass(demo: Settings) -> None:
+    sent: list[tuple[str, str]] = []
+    runner = Runner(demo, send=lambda s, t: sent.append((s, t)) or True)
+    runner.state = made("30.11.2026")  # no calendar cached yet
+    results = runner.run_due(at("01.12.2026 14:40"))
+    assert [r.job for r in results] == [SYNC, REMINDER]
+    assert len(sent) == 1
+
+
+def test_the_default_summary_is_the_weekly_report(demo: Settings) -> None:
+    runner = Runner(demo, send=lambda s, t: True)
+    runner.state.attempts[SYNC] = at("30.11.2026 07:10")
+    results = runner.run_due(at("30.11.2026 07:10"))
+    assert [(r.job, r.ok) for r in results] == [(SUMMARY, True)], results
+    assert results[0].message.startswith("сводка за неделю с 23.11.2026: поступило ")
+    assert (demo.path(demo.reports_dir) / "2026-11-23").is_dir()
