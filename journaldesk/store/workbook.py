@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -241,14 +242,20 @@ class WorkbookStore:
         if not self.path.exists():
             raise self._missing()
         try:
-            # rich_text keeps the staff's partly bold or coloured text as it is.
-            return openpyxl.load_workbook(self.path, rich_text=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                # rich_text keeps the staff's partly bold or coloured text as it is.
+                book = openpyxl.load_workbook(self.path, rich_text=True)
         except PermissionError as exc:
             raise self._no_access(exc) from exc
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise self._not_workbook() from exc
         except Exception as exc:  # openpyxl raises many kinds on broken XML inside a zip
             raise self._not_workbook() from exc
+        for warning in caught:
+            # e.g. "Data Validation extension is not supported and will be removed": say so.
+            log.warning("%s: %s", self.path, warning.message)
+        return book
 
     def write(self, cells: list[CellWrite]) -> None:
         """Write these cells in one atomic save; no other cell is touched."""
