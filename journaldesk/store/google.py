@@ -139,7 +139,7 @@ def spreadsheet_key(key_or_url: str) -> str:
 # ------------------------------------------------------------------------------- transport
 
 
-class _RoutedSession(AuthorizedSession):
+class RoutedSession(AuthorizedSession):
     """An authorised session that sends requests for sheets.googleapis.com to `api_url`.
 
     gspread builds its URLs from constants; rewriting the scheme and host here keeps every
@@ -344,7 +344,7 @@ class GoogleStore:
                 "Ключ сервисного аккаунта Google повреждён: не удаётся прочитать private_key. "
                 "Скачайте новый JSON-ключ в Google Cloud Console."
             ) from None
-        session = _RoutedSession(credentials, api_url, self._count_call)
+        session = RoutedSession(credentials, api_url, self._count_call)
         self._client = gspread.Client(auth=credentials, session=session)
         self._client.set_timeout(timeout)
         self._http = self._client.http_client

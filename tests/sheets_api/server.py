@@ -206,6 +206,28 @@ class Sheet:
         self.column_count = max(self.column_count, c + 1)
         return cell
 
+    def clone(self) -> Sheet:
+        """A copy whose grid can change without touching this one (formats and rules are
+        replaced, never changed in place, so they may be shared)."""
+        rows = [
+            [
+                None if c is None else Cell(c.value, c.formula, c.number_format, c.validation)
+                for c in row
+            ]
+            for row in self.rows
+        ]
+        return Sheet(
+            self.sheet_id,
+            self.title,
+            self.row_count,
+            self.column_count,
+            self.frozen_rows,
+            self.frozen_columns,
+            rows,
+            list(self.conditional_formats),
+            list(self.protected_ranges),
+        )
+
     def data_extent(self) -> tuple[int, int]:
         """(rows, columns) of the smallest A1-anchored box holding every non-blank value."""
         n_rows = n_cols = 0
@@ -1278,7 +1300,13 @@ class SheetsApiServer:
     def _batch_update(self, book: Spreadsheet, body: dict) -> dict:
         requests = body.get("requests", [])
         # All or nothing, as Google's batchUpdate: apply to a copy, swap in on success.
-        trial = copy.deepcopy(book)
+        trial = Spreadsheet(
+            book.spreadsheet_id,
+            book.title,
+            book.time_zone,
+            book.locale,
+            [sheet.clone() for sheet in book.sheets],
+        )
         replies = [self._apply_request(trial, request) for request in requests]
         book.sheets = trial.sheets
         return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
@@ -1376,7 +1404,8 @@ class SheetsApiServer:
             condition = rule.get("condition", {})
             if condition.get("type") == "ONE_OF_LIST" and not condition.get("values"):
                 raise ApiError(400, "Invalid requests[0].setDataValidation: list is empty.")
-            rule = {k: v for k, v in rule.items() if v not in (False, None)}
+            # One copy shared by every cell of the range: rules are replaced, never edited.
+            rule = copy.deepcopy({k: v for k, v in rule.items() if v not in (False, None)})
         for r in range(r1, r2):
             for c in range(c1, c2):
                 if rule is None:
@@ -1384,7 +1413,7 @@ class SheetsApiServer:
                     if cell is not None:
                         cell.validation = None
                 else:
-                    sheet.ensure(r, c).validation = copy.deepcopy(rule)
+                    sheet.ensure(r, c).validation = rule
         return {}
 
     def _req_repeatCell(self, book: Spreadsheet, spec: dict) -> dict:
