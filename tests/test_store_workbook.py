@@ -15,6 +15,8 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.styles import PatternFill
 from python_calamine import CalamineWorkbook
 
@@ -271,6 +273,7 @@ def test_only_the_given_cells_change(tmp_path: Path) -> None:
     ws["C2"].data_type = "s"
     ws["B2"].fill = PatternFill("solid", fgColor="FFFF00")
     ws["E2"] = "=SUM(1,2)"  # a real formula staff typed
+    ws["F2"] = CellRichText([TextBlock(InlineFont(b=True), "срочно"), " позвонить"])
     ws.column_dimensions["C"].width = 55
     book.create_sheet("Своё")["A1"] = "не трогать"
     book.save(path)
@@ -284,6 +287,8 @@ def test_only_the_given_cells_change(tmp_path: Path) -> None:
     assert (ws["C2"].value, ws["C2"].data_type) == ("=не формула", "s")
     assert ws["D1"].value == "Своя пометка" and ws["D2"].value == "позвонить"
     assert (ws["E2"].value, ws["E2"].data_type) == ("=SUM(1,2)", "f")
+    rich = openpyxl.load_workbook(path, rich_text=True)[TAB]["F2"].value
+    assert isinstance(rich, CellRichText) and rich[0].font.b and str(rich) == "срочно позвонить"
     assert ws.column_dimensions["C"].width == 55
     assert after["Своё"]["A1"].value == "не трогать"
 

@@ -170,9 +170,6 @@ class WorkbookStore:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    def _exists(self) -> bool:
-        return self.path.is_file()
-
     def _open_calamine(self) -> CalamineWorkbook:
         if not self.path.exists():
             raise self._missing()
@@ -248,9 +245,9 @@ class WorkbookStore:
                 book = openpyxl.load_workbook(self.path, rich_text=True)
         except PermissionError as exc:
             raise self._no_access(exc) from exc
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        except (InvalidFileException, zipfile.BadZipFile, OSError) as exc:
             raise self._not_workbook() from exc
-        except Exception as exc:  # openpyxl raises many kinds on broken XML inside a zip
+        except Exception as exc:  # broken XML inside a zip: KeyError, ValueError, parse errors
             raise self._not_workbook() from exc
         for warning in caught:
             # e.g. "Data Validation extension is not supported and will be removed": say so.
