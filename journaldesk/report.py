@@ -19,7 +19,7 @@ import numpy as np
 
 from journaldesk.cells import parse_column
 from journaldesk.config import Settings
-from journaldesk.errors import SettingsError, UserError
+from journaldesk.errors import UserError
 from journaldesk.frames import ParsedTab
 from journaldesk.requests import local_now
 from journaldesk.schema import Schema, load_schema
@@ -361,8 +361,8 @@ def run_summary(
     schema: Schema | None = None,
 ) -> SummaryResult:
     """Build a week's summary: figures, files in reports_dir/ГГГГ-ММ-ДД/, the «Сводка» row (one
-    write, under the store's lock) and, with `send`, the e-mail. `sender` overrides the mail
-    settings (any object with the notify.Sender interface)."""
+    write, under the store's lock) and, with `send`, the e-mail when mail is configured (else
+    `sent` stays False). `sender` overrides the mail settings (a notify.Sender)."""
     from journaldesk.notify import Sender, sender_from_settings
 
     schema = schema or load_schema()
@@ -375,12 +375,10 @@ def run_summary(
         )
     mailer: Sender | None = None
     if send:
+        # Checked before any work: a half-configured mail setting is the user's to fix.
         mailer = sender if sender is not None else sender_from_settings(settings)  # type: ignore[assignment]
         if mailer is None:
-            raise SettingsError(
-                "Отправка почты не настроена: укажите mail.host, mail.sender и mail.recipients "
-                "в файле настроек или запустите сводку без --send."
-            )
+            log.info("Почта не настроена (mail.host пуст): сводка не будет отправлена")
 
     with store.lock():
         calls0 = store.api_calls

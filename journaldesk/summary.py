@@ -8,7 +8,7 @@ A past week (`week_start` well before `now`) is rebuilt from the data, and some 
 approximated; `WeekFigures.approximations` says what, in Russian, and the reports print it:
 - a request's status at the end of the week comes from the «Изменения» history when the sync saw
   it by then; otherwise a resolved request counts as open until its «Решено» moment, a rejected
-  one as rejected from the start, any other as open since it arrived;
+  one as rejected from the start, any other as open since it arrived, in its current status;
 - deadlines are today's (today's calendar and every pause known now);
 - consent forms are rolled back by their dates (handed out, submitted, revoked, login issued);
   the personal-data consent is taken as signed on the day the application was submitted;
@@ -63,7 +63,7 @@ _SLOT_RE = re.compile(
 APPROX_STATUS = (
     "Состояние обращений на конец недели восстановлено по листу «Изменения»; где наблюдений "
     "нет, решённое обращение считается открытым до даты в столбце «Решено», отклонённое — "
-    "отклонённым сразу, остальные — открытыми."
+    "отклонённым сразу, остальные — открытыми в нынешнем статусе."
 )
 APPROX_DEADLINES = "Сроки посчитаны по нынешнему графику, календарю и известным сейчас паузам."
 APPROX_CONSENT = (
@@ -307,7 +307,8 @@ def _open_at(
     rejected_by_then = (req.status == REJECTED) & (~seen | (seen_status == REJECTED))
     closed = resolved_by_then | rejected_by_then | (seen & (seen_status == REJECTED))
     closed |= seen & (seen_status == RESOLVED) & ~(req.resolved_m >= moment_m)
-    paused = seen & (seen_status == WAITING)
+    # Unseen by the history: the current status is the best guess of whether it waited.
+    paused = np.where(seen, seen_status == WAITING, req.status == WAITING)
     open_ = arrived & ~closed
     return open_, open_ & paused
 
@@ -589,7 +590,10 @@ def week_figures(
         calendar, start, end - dt.timedelta(days=1), settings
     )
     booked = 0
-    for text in req_frame["consultation"].dropna():
+    # The slots the rules want when they book, else the cells as they stand.
+    derived = plan.requests.derived
+    slot_cells = derived["consultation"] if "consultation" in derived else req_frame["consultation"]
+    for text in slot_cells.dropna():
         slot = parse_slot(text)
         if slot is not None and start <= slot[0].date() < end:
             booked += 1
