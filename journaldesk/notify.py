@@ -236,8 +236,19 @@ class SmtpSender:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if self.user:
-                smtp.login(self.user, self._password)
+                self._login(smtp)
             smtp.send_message(msg, from_addr=self.sender, to_addrs=self.recipients)
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.login(self.user, self._password)
+        except UnicodeEncodeError:
+            # smtplib sends credentials as ASCII; AUTH PLAIN itself is UTF-8 (RFC 4616), so a
+            # password with Russian letters goes by hand.
+            token = base64.b64encode(f"\0{self.user}\0{self._password}".encode()).decode()
+            code, reply = smtp.docmd("AUTH", "PLAIN " + token)
+            if code != 235:
+                raise smtplib.SMTPAuthenticationError(code, reply) from None
 
 
 def _reason(exc: BaseException) -> str:
