@@ -1,0 +1,133 @@
+"""The administrator's notebook: committed without outputs, only calls the package, and runs top to
+bottom on a demo workbook without an error."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import nbformat
+import pytest
+
+from journaldesk import notebook_helpers as nh
+from journaldesk.config import load_settings
+from journaldesk.demo import build_demo
+from journaldesk.schema import load_schema
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "administrator.ipynb"
+TZ = ZoneInfo("Europe/Simferopol")
+KERNEL = "journaldesk-test"
+
+
+def _notebook() -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def test_the_notebook_is_committed_without_outputs() -> None:
+    nb = _notebook()
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], cell.source[:60]
+            assert cell.execution_count is None
+
+
+def test_the_notebook_holds_no_logic_of_its_own() -> None:
+    nb = _notebook()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+        for node in ast.walk(ast.parse(source)):
+            assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), cell.source
+    # Every step is explained in Russian before its code.
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds[0] == "markdown"
+    assert all(kinds[i - 1] == "markdown" for i, k in enumerate(kinds) if k == "code" and i > 1)
+
+
+def test_settings_are_found_from_the_environment_then_demo_then_config(tmp_path: Path) -> None:
+    root = tmp_path / "school"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "config").mkdir()
+    (root / "config" / "settings.yaml").write_text("{}", encoding="utf-8")
+    start = root / "notebooks"
+    assert nh.find_settings({}, start) == root / "config" / "settings.yaml"
+    (root / "demo").mkdir()
+    (root / "demo" / "settings.yaml").write_text("{}", encoding="utf-8")
+    assert nh.find_settings({}, start) == root / "demo" / "settings.yaml"
+    assert nh.find_settings({"JOURNALDESK_CONFIG": "x.yaml"}, start) == Path("x.yaml")
+
+
+def test_request_tables_use_the_sheets_headers_and_hide_names(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
+    build_demo(tmp_path / "demo", now=now)
+    settings = load_settings(tmp_path / "demo" / "settings.yaml")
+    view = nh.read_view(settings, now=now)
+    tables = nh.request_tables(view)
+    tab = load_schema()["requests"]
+    overdue = tables["Просроченные"]
+    assert len(overdue) > 0
+    assert list(overdue.columns[:2]) == [tab.header("number"), tab.header("received_at")]
+    assert tab.header("requester") not in overdue.columns
+    assert set(overdue[tab.header("due_state")]) == {"Просрочено"}
+    assert set(tables["Под угрозой"][tab.header("due_state")]) <= {"Под угрозой"}
+    opened = tables["Открытые"]
+    assert len(opened) >= len(overdue)
+    assert opened[tab.header("due_at")].is_monotonic_increasing
+    consent = nh.consent_table(view)
+    assert consent.index.name == load_schema()["consent"].header("class_name")
+    assert consent["Учеников"].sum() > 0
+    assert {"Готово, %", "Отстаёт"} <= set(consent.columns)
+
+
+@pytest.fixture
+def kernel_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kernel spec that starts this very interpreter (the venv's), found through JUPYTER_PATH."""
+    folder = tmp_path / "jupyter" / "kernels" / KERNEL
+    folder.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "journaldesk (tests)",
+        "language": "python",
+    }
+    (folder / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return KERNEL
+
+
+def test_the_notebook_runs_top_to_bottom_on_the_demo(
+    tmp_path: Path, kernel_spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbclient import NotebookClient
+
+    demo = tmp_path / "demo"
+    build_demo(demo, now=dt.datetime.now(TZ))
+    monkeypatch.setenv("JOURNALDESK_CONFIG", str(demo / "settings.yaml"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = _notebook()
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel_spec,
+        timeout=120,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()  # raises CellExecutionError on any error
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    text = "\n".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs
+    )
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert str(demo / "settings.yaml") in "\n".join(
+        str(o.get("data", {}).get("text/markdown", "")) for o in outputs
+    )
+    assert "Обращений:" in text  # the sync's line
+    assert "Сводка за неделю с " in text
+    assert "недоступн" not in text  # agenda and weekly figures are part of this installation
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 2  # consent coverage and the weekly trend
+    assert list((demo / "reports").iterdir())
