@@ -401,3 +401,29 @@ def test_helpers_parse_ranges_masks_and_formats() -> None:
     assert format_serial(46034.604166666664, "dd.mm.yyyy hh:mm") == "12.01.2026 14:30"
     assert parse_user_entered("12.01.2026 14:30", "ru_RU").value == pytest.approx(46034.6041666)
     assert parse_user_entered("1/12/2026", "en_US").value == 46034
+
+
+def test_a_values_write_past_the_grid_is_refused_but_append_grows_it(api: Any) -> None:
+    server, session = api
+    sid = server.create_spreadsheet("x", {"Лист1": [["a"]]})
+    url = f"{server.url}/v4/spreadsheets/{sid}/values"
+    put = session.put(
+        f"{url}/{urllib.parse.quote('Лист1!A1001')}",
+        params={"valueInputOption": "RAW"},
+        json={"values": [["x"]]},
+        timeout=5,
+    )
+    assert put.status_code == 400
+    assert put.json()["error"]["message"] == (
+        "Range ('Лист1'!A1001) exceeds grid limits. Max rows: 1000, max columns: 26"
+    )
+    server.book(sid).sheet("Лист1").rows.extend([[None]] * 999)
+    server.set_cell(sid, "Лист1", 1000, 1, "last")
+    append = session.post(
+        f"{url}/{urllib.parse.quote('Лист1')}:append",
+        params={"valueInputOption": "RAW"},
+        json={"values": [["x"]]},
+        timeout=5,
+    )
+    assert append.json()["updates"]["updatedRange"] == "'Лист1'!A1001"
+    assert server.book(sid).sheet("Лист1").row_count == 1001

@@ -574,3 +574,22 @@ def test_seed_rows_go_after_existing_data(
     values = sheets_server.values(sheet, TITLE)
     assert len(values) == 5 and values[4][:3] == [99, None, "Засеяно"]
     assert values[1][0] == 1
+
+
+def test_a_write_past_the_last_row_grows_the_tab_first(
+    sheets_server: SheetsApiServer, google_store: Any
+) -> None:
+    sid = sheets_server.create_spreadsheet("Журнал", {TITLE: request_rows(999)})
+    store = google_store(sid)
+    store.read()
+    sheets_server.reset_calls()
+    store.write([CellWrite(TITLE, 1001, 3, "за краем")])
+    assert [p.rsplit(sid, 1)[1] for _, p, _ in sheets_server.calls] == [
+        ":batchUpdate",
+        "/values:batchUpdate",
+    ]
+    sheets_server.reset_calls()
+    store.write([CellWrite(TITLE, 1002, 3, "ещё одна")])
+    assert len(sheets_server.calls) == 1  # the headroom holds it
+    values = sheets_server.values(sid, TITLE)
+    assert values[1000][2] == "за краем" and values[1001][2] == "ещё одна"

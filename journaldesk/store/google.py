@@ -60,6 +60,8 @@ HIGHLIGHT_COLORS = {
 PROTECTED_DESCRIPTION = "Заполняется программой: ручные правки будут перезаписаны"
 NEW_TAB_ROWS = 1000
 NEW_TAB_MIN_COLUMNS = 26
+# Rows added beyond what a write needs when a tab's grid must grow.
+GROW_HEADROOM_ROWS = 500
 
 
 # ------------------------------------------------------------------------------- settings
@@ -516,8 +518,55 @@ class GoogleStore:
             by_title.setdefault(cell.title, {})[(cell.row, cell.col)] = to_json_value(
                 cell.value, zone
             )
+        self._grow(by_title)
         body = {"valueInputOption": "RAW", "data": self._value_ranges(by_title)}
         self._call("запись в таблицу", lambda: self._http.values_batch_update(self.key, body))
+
+    def _growth(self, title: str, last_row: int, last_col: int) -> list[dict[str, Any]]:
+        """appendDimension requests that make room for (last_row, last_col), with headroom."""
+        if title not in self._grid or title not in self._sheet_ids:
+            return []
+        rows, cols = self._grid[title]
+        requests = []
+        if last_row > rows:
+            extra = last_row - rows + GROW_HEADROOM_ROWS
+            requests.append(
+                {
+                    "appendDimension": {
+                        "sheetId": self._sheet_ids[title],
+                        "dimension": "ROWS",
+                        "length": extra,
+                    }
+                }
+            )
+            rows += extra
+        if last_col > cols:
+            requests.append(
+                {
+                    "appendDimension": {
+                        "sheetId": self._sheet_ids[title],
+                        "dimension": "COLUMNS",
+                        "length": last_col - cols,
+                    }
+                }
+            )
+            cols = last_col
+        self._grid[title] = (rows, cols)
+        return requests
+
+    def _grow(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> None:
+        # values:batchUpdate does not grow a tab (only append does): a write past the last row
+        # of the grid needs the rows added first. Rare, thanks to the headroom.
+        requests = []
+        for title, by_cell in cells.items():
+            last_row = max(r for r, _ in by_cell)
+            last_col = max(c for _, c in by_cell)
+            requests += self._growth(title, last_row, last_col)
+        if requests:
+            self._call(
+                "добавление строк в таблицу",
+                lambda: self._http.batch_update(self.key, {"requests": requests}),
+            )
 
     # ---------------------------------------------------------------- structure
 
@@ -620,6 +669,7 @@ class GoogleStore:
         widths = {t: cols for t, (_, cols) in self._grid.items()}
         data_rows = dict(self._data_rows)
         taken = set(sheet_ids.values())
+        seeds = {title: len(rows) for title, rows in plan.seed_rows}
         requests: list[dict[str, Any]] = []
         for title, headers in plan.new_tabs:
             if title in sheet_ids:
@@ -634,7 +684,7 @@ class GoogleStore:
                             "sheetId": sheet_ids[title],
                             "title": title,
                             "gridProperties": {
-                                "rowCount": NEW_TAB_ROWS,
+                                "rowCount": max(NEW_TAB_ROWS, seeds.get(title, 0) + 2),
                                 "columnCount": widths[title],
                             },
                         }
@@ -764,6 +814,11 @@ class GoogleStore:
                         target[(start + offset, col)] = to_json_value(value, zone)
             data_rows[title] = start + len(rows) - 1
 
+        for title, by_cell in cells.items():
+            if by_cell and title in self._grid:
+                last_row = max(r for r, _ in by_cell)
+                # Columns were added above (appendDimension for `needed`): rows only here.
+                requests += self._growth(title, last_row, 0)
         if requests:
             self._call(
                 "настройка оформления таблицы",

@@ -1542,7 +1542,13 @@ class SheetsApiServer:
         }
 
     def _check_write(
-        self, book: Spreadsheet, a1: str, values: Any, major: str | None
+        self,
+        book: Spreadsheet,
+        a1: str,
+        values: Any,
+        major: str | None,
+        *,
+        grows: bool = False,
     ) -> tuple[GridBox, list[list[Any]]]:
         if not isinstance(values, list) or not all(isinstance(r, list) for r in values):
             shown = json.dumps(values, ensure_ascii=False)
@@ -1581,6 +1587,16 @@ class SheetsApiServer:
         ):
             raise ApiError(
                 400, f"Requested writing within range [{a1}], but tried writing to a column past it"
+            )
+        last_row = box.r1 + len(values) - 1
+        last_col = box.c1 + max((len(r) for r in values), default=1) - 1
+        sheet = box.sheet
+        if not grows and (last_row > sheet.row_count or last_col > sheet.column_count):
+            # values.update and batchUpdate do not grow the grid (values.append does).
+            raise ApiError(
+                400,
+                f"Range ({format_range(sheet, box.r1, box.c1, last_row, last_col)}) exceeds "
+                f"grid limits. Max rows: {sheet.row_count}, max columns: {sheet.column_count}",
             )
         for row in values:
             for value in row:
@@ -1670,7 +1686,9 @@ class SheetsApiServer:
 
     def _values_append(self, book: Spreadsheet, a1: str, options: dict, body: dict) -> dict:
         option = self._input_option(options.get("valueInputOption"))
-        box, values = self._check_write(book, a1, body.get("values"), body.get("majorDimension"))
+        box, values = self._check_write(
+            book, a1, body.get("values"), body.get("majorDimension"), grows=True
+        )
         sheet = box.sheet
         n_rows, n_cols = sheet.data_extent()
         result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
