@@ -639,10 +639,12 @@ def agenda(
     day_from: dt.date,
     day_to: dt.date,
     schedule_rooms: dict[int, str] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[AgendaDay]:
     """Every day of day_from..day_to: its sessions or the reason it has none, its booked slots
-    (request №, topic, requester) and the free places left."""
+    (request №, topic, requester) and the free places left (none before `now` when given)."""
     b = settings.booking
+    now_local = None if now is None else _wall(now, calendar.tz)
     rooms = {d: normalize_room(r) for d, r in (schedule_rooms or {}).items()}
     raw = current.reindex(requests.index)
     by_day: dict[dt.date, list[tuple[int, Slot]]] = {}
@@ -690,6 +692,7 @@ def agenda(
         free = sum(
             max(0, b.capacity - sum(1 for _, s in booked if s.start < e and s.end > g))
             for g, e in grid
+            if now_local is None or g >= now_local
         )
         if b.daily_cap is not None:
             places = min(places, b.daily_cap)

@@ -78,6 +78,7 @@ def week_agenda(
         day_from=day_from,
         day_to=day_to,
         schedule_rooms=rooms,
+        now=now,
     )
     return agenda_lines(days)
 

@@ -665,3 +665,18 @@ def test_agenda_free_places_respect_the_daily_cap() -> None:
         day_to=dt.date(2026, 11, 30),
     )
     assert (days[0].places, days[0].free) == (4, 3)
+
+
+def test_agenda_counts_no_free_places_in_the_past() -> None:
+    frame = requests({})
+    days = agenda(
+        frame,
+        cells(frame, "вт 01.12.2026 15:20–15:40, каб. 12"),
+        calendar=CALENDAR,
+        settings=make_settings(),
+        day_from=dt.date(2026, 11, 30),
+        day_to=dt.date(2026, 12, 1),
+        now=dt.datetime(2026, 12, 1, 15, 30, tzinfo=ZONE),
+    )
+    # Monday is over; on Tuesday 15:40, 16:00, 16:20 and 16:40 are still ahead.
+    assert [(d.places, d.free) for d in days] == [(6, 0), (6, 4)]
