@@ -164,7 +164,8 @@ def chart_requests(figures: WeekFigures) -> bytes:
             bottom += values
         ax.set_ylabel("Обращений")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    ax.set_title("Обращения по неделям и темам (неделя с …)")
+    ax.set_xlabel("Неделя с")
+    ax.set_title("Обращения по неделям и темам")
     return _png(fig)
 
 
@@ -273,6 +274,7 @@ def journal_cells(
     parsed: ParsedTab,
     figures: WeekFigures,
     *,
+    rows: int,
     at: dt.datetime,
     cells: int,
     api_calls: int,
@@ -287,7 +289,7 @@ def journal_cells(
         "at": at,
         "job": JOB_SUMMARY,
         "result": results[1] if figures.problems_total else results[0],
-        "rows": figures.received,
+        "rows": rows,
         "cells": cells,
         "new_numbers": 0,
         "problems": figures.problems_total,
@@ -397,6 +399,7 @@ def run_summary(
             writes += journal_cells(
                 parsed["log"],
                 figures,
+                rows=len(parsed["requests"].frame),
                 at=local_now(now, sheet_tz),
                 cells=len(writes),
                 api_calls=store.api_calls - calls0 + 1,
