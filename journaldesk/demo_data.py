@@ -762,14 +762,14 @@ def _day_weight(day: dt.date, year: _Year) -> float:
     return w
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    # Knuth's method: exact and cheap for the small rates used here.
-    limit, k, p = pow(2.718281828459045, -lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
+def _day_count(rng: random.Random, expected: float) -> int:
+    """Requests on one day: the expected number give or take 40 %, rounded at random.
+
+    Steadier than a Poisson draw, so the demo's busy and quiet weeks show in every seed.
+    """
+    x = expected * rng.uniform(0.6, 1.4)
+    whole = int(x)
+    return whole + (rng.random() < x - whole)
 
 
 def _topic_for(rng: random.Random, role: str, day: dt.date, year: _Year) -> str:
@@ -777,16 +777,17 @@ def _topic_for(rng: random.Random, role: str, day: dt.date, year: _Year) -> str:
     near_end = any(-3 <= (end - day).days <= 10 for end in year.term_ends)
     table = []
     for topic, w in _TOPICS_BY_ROLE[role]:
+        # Training (2.1) and lesson plans (2.2) belong to the start of the year.
         if days_in < 21 and topic in (T_TRAINING, T_PLANS):
-            w *= 4
-        elif days_in >= 45 and topic == T_TRAINING:
-            w *= 0.3
+            w *= 5
+        elif days_in >= 30 and topic == T_TRAINING:
+            w *= 0.2
         if days_in < 30 and topic == T_LOGIN:
             w *= 1.5
         if near_end and topic in (T_FINAL, T_REPORTS):
-            w *= 6
+            w *= 8 if topic == T_FINAL else 4
         elif not near_end and topic == T_FINAL:
-            w *= 0.3
+            w *= 0.15
         table.append((topic, w))
     return str(_weighted(rng, table))
 
@@ -907,9 +908,13 @@ def _request_rows(
     while day <= today:
         # One generator per day: an earlier `now` sees the same history up to its own day.
         day_rng = random.Random(f"{seed}:requests:{day.isoformat()}")
-        n = _poisson(day_rng, 4.9 * _day_weight(day, year))
+        n = _day_count(day_rng, 4.9 * _day_weight(day, year))
+        # Before a term ends the staff, busy with final marks, ask more than the parents.
+        mix = _ROLE_MIX
+        if any(0 <= (end - day).days <= 10 for end in year.term_ends):
+            mix = tuple((r, w * (0.6 if r == ROLE_PARENT else 1.3)) for r, w in _ROLE_MIX)
         for _ in range(n):
-            role = str(_weighted(day_rng, _ROLE_MIX))
+            role = str(_weighted(day_rng, mix))
             if year.in_vacation(day) and role in (ROLE_TEACHER, ROLE_CLASS_TEACHER, ROLE_ADMIN):
                 role = ROLE_PARENT if day_rng.random() < 0.7 else role
             name, cls, subject = _requester(day_rng, role, people)
@@ -1024,8 +1029,13 @@ def _overdue_and_special(rng: random.Random, rows: list[Row], today: dt.date) ->
         r.update(class_name=BAD_CLASS)
     for r in pick(lambda r: r["topic"] == T_MARKS and r["role"] == ROLE_TEACHER):
         r.update(topic=BAD_TOPIC)
-    for r in pick(lambda r: r["number"] is not None and 1 <= age(r) <= 3 and r["status"] == ST_NEW):
-        r.update(received_at=BAD_RECEIVED)
+
+    # «вчера» typed into the date of a request that is still new; typed within the last week.
+    def recent(r: Row) -> bool:
+        return r["number"] is not None and 1 <= age(r) <= 7
+
+    for r in pick(lambda r: recent(r) and r["status"] == ST_NEW) or pick(recent):
+        r.update(received_at=BAD_RECEIVED, status=ST_NEW, resolved_at=None)
     for r in pick(lambda r: r["status"] in (ST_NEW, ST_WORK)):
         r.update(description=BAD_DESCRIPTION)
 
