@@ -452,7 +452,12 @@ def _consent_rows(
     rng: random.Random, year: _Year, today: dt.date, pupils: list[_Pupil], fields: list[str]
 ) -> list[Row]:
     by_class: dict[str, list[Row]] = {c: [] for c in CLASSES}
-    not_submitted_budget: dict[str, int] = {}
+    good = [c for c in CLASSES if c not in BEHIND_CLASSES]
+    # Rows that leave a pupil without access (refusals, a login without consent, the revocation)
+    # go to classes that are otherwise complete, so every well-along class stays at 90 % or more
+    # ready (the settings' default target) and only the two lagging classes fall behind.
+    not_ready_kinds = ("refusal", "refusal", "refusal", "login_without_consent", "revocation")
+    special_class = dict(zip(rng.sample(good, len(not_ready_kinds)), not_ready_kinds, strict=True))
     for class_name in CLASSES:
         behind = class_name in BEHIND_CLASSES
         members = [p for p in pupils if p.class_name == class_name]
@@ -465,9 +470,9 @@ def _consent_rows(
             n_submitted = round(len(members) * rng.uniform(0.2, 0.4))
             n_not_issued = rng.randint(1, 3)
         else:
-            n_submitted = len(members) - rng.choice((0, 1, 1, 2))
+            lagging = 0 if class_name in special_class else rng.choice((0, 1, 1))
+            n_submitted = len(members) - lagging
             n_not_issued = 0
-        not_submitted_budget[class_name] = len(members) - n_submitted
         submitting = set(order[:n_submitted])
         never_issued = set(order[len(order) - n_not_issued :])
         for i, p in enumerate(members):
@@ -503,8 +508,6 @@ def _consent_rows(
                 )
             )
 
-    good = [c for c in CLASSES if c not in BEHIND_CLASSES]
-
     def submitted_rows(classes: Sequence[str]) -> list[Row]:
         return [
             r
@@ -513,42 +516,37 @@ def _consent_rows(
             if r["application"] == APP_SUBMITTED and r["pd_consent"] == PD_SIGNED
         ]
 
-    # A few refusals, at most one per class and only where the class stays well along.
-    roomy = [c for c in good if not_submitted_budget[c] <= 1]
-    for c in rng.sample(roomy, min(3, len(roomy))):
-        candidates = submitted_rows([c])
-        if candidates:
-            r = rng.choice(candidates)
+    for class_name, kind in special_class.items():
+        candidates = submitted_rows([class_name])
+        if not candidates:
+            continue  # an early `now`: nothing handed in yet
+        r = rng.choice(candidates)
+        if kind == "refusal":
             r.update(application=APP_REFUSED, pd_consent=PD_NONE, submitted_on=None)
             r.update(login_issued_on=None)
+        elif kind == "login_without_consent":  # a contradiction the checks must catch
+            r.update(pd_consent=PD_NONE, login_issued_on=r["login_issued_on"] or r["submitted_on"])
+        else:  # exactly one revocation: the parent withdrew the consent to personal data
+            base = r["login_issued_on"] or r["submitted_on"]
+            r.update(pd_consent=PD_REVOKED, revoked_on=min(base + dt.timedelta(days=24), today))
 
-    # Special rows each take a different submitted pupil of a well-along class.
-    pool = submitted_rows(good)
+    # The slips that keep a pupil ready each take a different submitted pupil of another class.
+    pool = submitted_rows([c for c in good if c not in special_class]) or submitted_rows(good)
     rng.shuffle(pool)
     specials = iter(pool)
 
-    def take() -> Row | None:
-        return next(specials, None)
-
-    r = take()  # exactly one revocation: the parent withdrew the consent to personal data
-    if r is not None:
-        base = r["login_issued_on"] or r["submitted_on"]
-        r.update(pd_consent=PD_REVOKED, revoked_on=min(base + dt.timedelta(days=24), today))
-    r = take()  # contradiction: a login issued without a signed consent
-    if r is not None:
-        r.update(pd_consent=PD_NONE, login_issued_on=r["login_issued_on"] or r["submitted_on"])
-    r = take()  # contradiction: handed in before it was handed out (a mistyped date)
+    r = next(specials, None)  # contradiction: handed in before it was handed out (a typo)
     if r is not None:
         r.update(submitted_on=max(year.start, r["issued_on"] - dt.timedelta(days=6)))
         if r["issued_on"] <= r["submitted_on"]:
             r.update(issued_on=r["submitted_on"] + dt.timedelta(days=3))
-    r = take()  # contradiction: a revocation date while the consent still reads «Подписано»
+    r = next(specials, None)  # contradiction: a revocation date, consent still «Подписано»
     if r is not None:
         r.update(revoked_on=min(r["submitted_on"] + dt.timedelta(days=30), today))
-    r = take()  # an impossible date typed as text
+    r = next(specials, None)  # an impossible date typed as text
     if r is not None:
         r.update(issued_on=BAD_DATE)
-    r = take()  # one pupil listed twice: the class teacher added the row again later
+    r = next(specials, None)  # one pupil listed twice: the class teacher added the row again
     if r is not None:
         by_class[str(r["class_name"])].append(dict(r))
 

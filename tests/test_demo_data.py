@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from journaldesk import demo_data
+from journaldesk.cells import parse_cell
 from journaldesk.demo_data import BAD_CELLS, BEHIND_CLASSES, demo_rows
 from journaldesk.schema import SCHEMA_PATH, load_schema
 
@@ -207,6 +208,14 @@ def test_two_classes_are_behind_and_the_rest_well_along(data):
     behind = sorted(c for c, s in share.items() if s < 0.5)
     assert behind == sorted(BEHIND_CLASSES)
     assert all(s >= 0.75 for c, s in share.items() if c not in BEHIND_CLASSES)
+    # Ready (submitted and signed, one row per pupil) reaches the settings' default target of
+    # 90 % in every class but the two behind, so the demo's summary tells that story.
+    ready: dict[str, dict[str, bool]] = {}
+    for r in data["consent"]:
+        ok = r["application"] == SUBMITTED and r["pd_consent"] == SIGNED
+        ready.setdefault(r["class_name"], {})[r["pupil"]] = ok
+    ready_share = {c: sum(p.values()) / len(p) for c, p in ready.items()}
+    assert sorted(c for c, s in ready_share.items() if s < 0.9) == sorted(BEHIND_CLASSES)
     lagging = [r for r in data["consent"] if r["class_name"] in BEHIND_CLASSES]
     old_forms = [
         r
@@ -432,3 +441,16 @@ def test_fast():
     start = time.perf_counter()
     demo_rows(NOW, seed=11)
     assert time.perf_counter() - start < 2.0
+
+
+def test_the_sheet_parser_reads_every_cell_and_flags_the_planted_ones(data):
+    flagged = set()
+    for tab in TABS:
+        for row in data[tab]:
+            for field, value in row.items():
+                note = parse_cell(value, SCHEMA[tab].col(field)).problem
+                if note:
+                    assert bad(tab, field, value), (tab, field, value, note)
+                    flagged.add((tab, field, value))
+    # The formula is valid text: the danger is in writing it, not in reading it.
+    assert flagged == {b for b in BAD_CELLS if b[1] != "description"}
