@@ -7,14 +7,22 @@ the same one that drives the deadlines, so a holiday or a cancelled day closes b
 
 Rules in short:
 - a request whose topic needs a consultation and whose cell is empty gets the earliest free slot at
-  or after max(received, now + min notice); requests are served by (received, №);
-- whatever the cell holds is kept exactly as typed (a booking never moves), except
-  * a future slot of a resolved or rejected request is cleared, so the time is free for others
-    (a past one is history and stays);
-  * a future slot written in the job's own form on a day that has no consultations any more
-    (cancelled, holiday, vacation, extra session removed) is moved to the earliest free slot;
+  or after max(received, now + min notice); requests are served by (received, №), so the result
+  does not depend on row order;
+- whatever the cell holds is kept exactly as typed (a booking never moves: the cell is the
+  booking), with two exceptions:
+  * a future slot of a resolved or rejected request is cleared, so the time is free for others.
+    This is the one place the job changes text a person may have typed; it is deliberate: a
+    finished request holding the administrator's time would keep others out, and «Изменения»
+    still records the old value. A slot that has begun is history and stays;
+  * a future slot written exactly as the job writes it, on a day that has no consultations any
+    more (cancelled, holiday, vacation, an extra session removed), is moved to the earliest free
+    slot and reported in `rebooked`. A slot typed in any other form is a person's choice: kept,
+    and flagged like any slot outside the hours;
 - a typed slot outside the hours, or more requests at one time than a slot holds, is flagged;
-  a cell that is not a slot is flagged and left as typed (and nothing is booked over it).
+  a cell that is not a slot is flagged and left as typed (and nothing is booked over it); a cell
+  the sheet turned into a date-time («01.12.2026 15:20») is read as a slot starting then and
+  written back as its text, so the next sync finds the same text.
 """
 
 from __future__ import annotations
@@ -446,9 +454,9 @@ def plan_bookings(
     # One conversion for every slot (a per-cell conversion is what makes 10k rows slow).
     with_slot = [pos for pos, cell in cells.items() if cell.slot is not None]
     slot_of = {pos: cells[pos].slot for pos in with_slot}
-    found = [s for s in slot_of.values() if s is not None]
-    starts_m = dict(zip(with_slot, _to_minutes([s.start for s in found], tz), strict=True))
-    ends_m = dict(zip(with_slot, _to_minutes([s.end for s in found], tz), strict=True))
+    parsed = [s for s in slot_of.values() if s is not None]
+    starts_m = dict(zip(with_slot, _to_minutes([s.start for s in parsed], tz), strict=True))
+    ends_m = dict(zip(with_slot, _to_minutes([s.end for s in parsed], tz), strict=True))
     reasons: dict[dt.date, str | None] = {}
 
     kept: list[int] = []
@@ -504,8 +512,8 @@ def plan_bookings(
         last_day = calendar.span_end
         for i in order:
             pos = queue[i]
-            found = grid.book(float(after[i]))
-            if found is None:
+            index = grid.book(float(after[i]))
+            if index is None:
                 until = from_minutes([last_day - 1], tz)[0]
                 if pos in moving:
                     old = cells[pos].slot
@@ -522,8 +530,8 @@ def plan_bookings(
                         f"{until:%d.%m.%Y} — запишите вручную",
                     )
                 continue
-            start_local = grid.local[found]
-            slot = grid.slot(found, rooms.get(start_local.weekday(), "") or normalize_room(b.room))
+            weekday = grid.local[index].weekday()
+            slot = grid.slot(index, rooms.get(weekday, "") or normalize_room(b.room))
             desired[pos] = slot.label()
             if pos in moving:
                 rebooked.append((_int(numbers[pos]), str(raw[pos]), slot.label()))
