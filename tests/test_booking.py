@@ -680,3 +680,15 @@ def test_agenda_counts_no_free_places_in_the_past() -> None:
     )
     # Monday is over; on Tuesday 15:40, 16:00, 16:20 and 16:40 are still ahead.
     assert [(d.places, d.free) for d in days] == [(6, 0), (6, 4)]
+
+
+def test_bookings_do_not_depend_on_row_order() -> None:
+    frame = requests(
+        *[{"received_at": local(f"2{d}.11.2026 1{h}:00")} for d in range(3, 6) for h in range(3)]
+    )
+    first = plan(frame)
+    by_number = dict(zip(frame["number"], first.desired, strict=True))
+    shuffled = frame.iloc[::-1].copy()
+    shuffled.index = frame.index  # staff sorted the sheet: same requests, other rows
+    second = plan(shuffled)
+    assert dict(zip(shuffled["number"], second.desired, strict=True)) == by_number
