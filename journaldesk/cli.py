@@ -191,3 +191,16 @@ def doctor(config_path: Path | None) -> None:
     click.echo("\n".join(lines))
     if not ok:
         sys.exit(2)
+
+
+def _register() -> None:
+    """Commands that live in their own modules (each is thin, like the ones above)."""
+    from journaldesk.cli_run import run
+    from journaldesk.cli_slots import slots
+    from journaldesk.cli_summary import summary
+
+    for command in (summary, slots, run):
+        main.add_command(command)
+
+
+_register()

@@ -217,6 +217,7 @@ def _assess(consent: pd.DataFrame, today: dt.date, rules: ConsentRules) -> pd.Da
 def _one_per_pupil(assessed: pd.DataFrame) -> pd.DataFrame:
     """One row per (class, pupil), the one that got furthest; rows without class or pupil go."""
     rows = assessed[(assessed["class_key"] != "") & (assessed["pupil_key"] != "")]
+    rows = rows.rename_axis(None)  # parse_tab names the index "row", as the sort key below is
     if rows.empty:
         return rows
     rank = rows["state"].map(_STATE_RANK)

@@ -165,7 +165,10 @@ def plan_requests(
         note(row, f"{number_header}: номер должен быть больше нуля")
     audit_numbers = audit["number"] if "number" in audit else pd.Series(dtype=float)
     mark = high_water_mark(numbers[numbers >= 1], audit_numbers)
-    new_rows = rows[empty["number"].to_numpy()] if len(rows) else rows
+    # A row is a request once it names a requester, a topic or a description: a row holding
+    # only, say, a status is someone's typing in progress, and could not be found again safely.
+    named = ~empty[list(_REQ.fallback_identity)].all(axis=1).to_numpy() if len(rows) else []
+    new_rows = rows[empty["number"].to_numpy() & named] if len(rows) else rows
     new_numbers = {int(r): mark + i + 1 for i, r in enumerate(new_rows)}
     numbers = numbers.astype(float)
     if new_numbers:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from journaldesk.audit import audit_rows
+from journaldesk.booking import BookingPlan, plan_bookings, rooms_by_weekday
 from journaldesk.calendar_rules import build_calendar, calendar_notes
 from journaldesk.config import Settings
 from journaldesk.consent import consent_rows, school_classes
@@ -36,6 +37,7 @@ from journaldesk.store.base import (
     Store,
 )
 from journaldesk.textfmt import is_blank
+from journaldesk.worktime import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,8 @@ def same_value(current: object, desired: object, column: Column, sheet_tz: str) 
             return float(current) == float(desired)
         except (TypeError, ValueError):
             return False
-    return isinstance(current, str) and current == desired
+    # Text columns: a number or a date a person typed is kept as typed, never "corrected".
+    return current == desired if isinstance(current, str) else str(desired) == str(current)
 
 
 def plain(value: object) -> CellValue:
@@ -209,22 +212,30 @@ def aim(
 ) -> tuple[list[CellWrite], int]:
     """Turn pending cells into writes aimed at where their rows are *now*.
 
-    One narrow re-read per tab with pending row cells (the identity columns and the auto-filled
-    columns). A row that moved is followed; a row that vanished or became ambiguous is skipped;
-    an auto-fill whose cell a person filled meanwhile is dropped. Returns (writes, skipped).
+    One narrow re-read of every tab with pending row cells, in one call (the identity columns
+    and the auto-filled columns). A row that moved is followed; a row that vanished or became
+    ambiguous is skipped; an auto-fill whose cell a person filled meanwhile is dropped.
+    Returns (writes, skipped).
     """
     writes: list[CellWrite] = []
     skipped = 0
     by_tab: dict[str, list[Pending]] = {}
     for p in pending:
         by_tab.setdefault(p.tab, []).append(p)
+    layout: dict[str, tuple[list[str], list[str], list[int]]] = {}
+    for key, items in by_tab.items():
+        p_tab = parsed[key]
+        ids = identity_fields(p_tab.tab)
+        fills = sorted({p.field for p in items if p.only_if_empty})
+        layout[key] = (ids, fills, [p_tab.col_index[f] for f in ids + fills])
+    fresh_by_title = store.read_columns_many(
+        {parsed[key].tab.title: cols for key, (_, _, cols) in layout.items()}
+    )
     for key, items in by_tab.items():
         p_tab = parsed[key]
         tab = p_tab.tab
-        ids = identity_fields(tab)
-        fills = sorted({p.field for p in items if p.only_if_empty})
-        cols = [p_tab.col_index[f] for f in ids + fills]
-        fresh = store.read_columns(tab.title, cols)
+        ids, fills, cols = layout[key]
+        fresh = fresh_by_title[tab.title]
         snap_rows = list(p_tab.raw.index)
         before = [tuple(_key(p_tab.raw.at[r, f]) for f in ids) for r in snap_rows]
         after = [tuple(_key(v) for v in _pad(row, len(cols))[: len(ids)]) for row in fresh[1:]]
@@ -297,6 +308,10 @@ class SheetPlan:
     requests: RequestPlan
     history: list[dict[str, object]]
     checks: dict[str, pd.Series]  # tab key -> desired Проверка per row
+    # tab key -> sheet rows left alone because nothing identifies them (e.g. only a status typed)
+    unfound: dict[str, list[int]] = field(default_factory=dict)
+    bookings: BookingPlan | None = None
+    calendar: WorkCalendar | None = None
 
 
 def plan_sheet(
@@ -321,6 +336,19 @@ def plan_sheet(
         audit=audit_frame,
         sheet_tz=sheet_tz,
     )
+    bookings = plan_bookings(
+        plan.effective,
+        req.raw["consultation"],
+        calendar=calendar,
+        settings=settings,
+        now=now,
+        sheet_tz=sheet_tz,
+        schedule_rooms=rooms_by_weekday(parsed["schedule"].frame),
+    )
+    plan.derived["consultation"] = bookings.desired
+    plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
+    for row, items in bookings.notes.items():
+        plan.notes.setdefault(row, []).extend(items)
     checks = {"requests": _checks(req.frame.index, plan.notes, req)}
     plan.derived["check"] = checks["requests"]
     pending = diff_tab(req, plan.fills, sheet_tz=sheet_tz, only_if_empty=True)
@@ -348,7 +376,34 @@ def plan_sheet(
     pending += diff_tab(con, con_desired, sheet_tz=sheet_tz, only_if_empty=False)
 
     history = audit_rows(plan.effective, audit_frame, at=local_now(now, sheet_tz), job=JOB_SYNC)
-    return SheetPlan(pending=pending, requests=plan, history=history, checks=checks)
+    pending, unfound = _identifiable(pending, parsed)
+    return SheetPlan(
+        pending=pending,
+        requests=plan,
+        history=history,
+        checks=checks,
+        unfound=unfound,
+        bookings=bookings,
+        calendar=calendar,
+    )
+
+
+def _identifiable(
+    pending: list[Pending], parsed: dict[str, ParsedTab]
+) -> tuple[list[Pending], dict[str, list[int]]]:
+    """Drop cells of rows whose identity cells are all empty: they could not be found again."""
+    blank: dict[str, set[int]] = {}
+    for key, p_tab in parsed.items():
+        ids = identity_fields(p_tab.tab)
+        if ids and len(p_tab.raw):
+            empty = p_tab.raw[ids].map(is_blank).all(axis=1)
+            blank[key] = set(p_tab.raw.index[empty.to_numpy()])
+    kept = [p for p in pending if p.row not in blank.get(p.tab, ())]
+    unfound = {
+        k: sorted({p.row for p in pending if p.tab == k and p.row in rows})
+        for k, rows in blank.items()
+    }
+    return kept, {k: v for k, v in unfound.items() if v}
 
 
 def sync(
@@ -370,6 +425,14 @@ def sync(
         parsed = parse_snapshot(snap, schema, sheet_tz)
         plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
         _count(report, plan, parsed)
+        for key, rows in plan.unfound.items():
+            report.notes.append(
+                f"Лист «{schema[key].title}», строки {', '.join(map(str, rows))}: не заполнены "
+                f"ни {', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
+                f"строки пропущены, пока их не заполнят"
+            )
+        for text in report.notes:
+            log.warning(text)
         if not plan.pending and not plan.history:
             report.api_calls = store.api_calls - calls0
             report.seconds = clock() - t0

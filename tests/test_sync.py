@@ -177,11 +177,11 @@ class EditBeforeWrite:
     def __getattr__(self, name):
         return getattr(self.store, name)
 
-    def read_columns(self, title, cols):
+    def read_columns_many(self, spec):
         if not self.done:
             self.done = True
             self.edit()
-        return self.store.read_columns(title, cols)
+        return self.store.read_columns_many(spec)
 
 
 def test_rows_inserted_above_between_read_and_write_keep_values_on_their_rows(
@@ -304,3 +304,11 @@ def test_resolved_at_is_filled_when_status_becomes_resolved(tmp_path: Path) -> N
     assert field_values(store, "requests", "due_state") == ["Решено в срок"]
     history = tab_rows(store, "changes")[1:]
     assert ["Новое", "Решено"] in [[r[2], r[3]] for r in history]
+
+
+def test_a_number_that_is_no_date_in_a_date_column_survives_the_save(tmp_path: Path) -> None:
+    store, settings = make_workbook(tmp_path, {"requests": [request(resolved_at=-989278.0)]})
+    sync(store, settings, now=NOW)
+    book = openpyxl.load_workbook(settings.workbook_path)
+    cell = book[REQ.title].cell(row=2, column=REQ.fields.index("resolved_at") + 1)
+    assert cell.value == -989278 and cell.data_type != "e"  # not turned into #VALUE!

@@ -8,6 +8,7 @@ outside it, so the two stores cannot drift apart.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -116,6 +117,9 @@ class Store(Protocol):
 
         Returns rows in sheet order; each row holds the values of `cols` in the order given.
         """
+
+    def read_columns_many(self, spec: Mapping[str, list[int]]) -> dict[str, list[list[RawValue]]]:
+        """Re-read some columns of several tabs in ONE call: {title: rows as read_columns}."""
 
     def write(self, cells: list[CellWrite]) -> None:
         """Write these cells in one batch; all or nothing."""

@@ -472,9 +472,14 @@ class GoogleStore:
 
     def read_columns(self, title: str, cols: list[int]) -> list[list[RawValue]]:
         """These 1-based columns of one tab, every row, header included (one batch read)."""
-        if not cols:
-            return []
-        ranges = [f"{quote_title(title)}!{col_letter(c)}:{col_letter(c)}" for c in cols]
+        return self.read_columns_many({title: cols})[title]
+
+    def read_columns_many(self, spec: Mapping[str, list[int]]) -> dict[str, list[list[RawValue]]]:
+        """Some columns of several tabs, every row, headers included: ONE values batch read."""
+        wanted = [(title, c) for title, cols in spec.items() for c in cols]
+        if not wanted:
+            return {title: [] for title in spec}
+        ranges = [f"{quote_title(t)}!{col_letter(c)}:{col_letter(c)}" for t, c in wanted]
         reply = self._call(
             "повторное чтение столбцов таблицы",
             lambda: self._http.values_batch_get(
@@ -487,14 +492,17 @@ class GoogleStore:
                 },
             ),
         )
-        columns: list[list[RawValue]] = []
-        for value_range in reply.get("valueRanges", []):
+        by_tab: dict[str, list[list[RawValue]]] = {title: [] for title in spec}
+        for (title, _), value_range in zip(wanted, reply.get("valueRanges", []), strict=False):
             values = value_range.get("values", [])
             column = [_clean(v) for v in values[0]] if values else []
             first_row, _ = _a1_start(value_range.get("range", "A1"))
-            columns.append([None] * (first_row - 1) + column)
-        height = max((len(c) for c in columns), default=0)
-        return [[c[i] if i < len(c) else None for c in columns] for i in range(height)]
+            by_tab[title].append([None] * (first_row - 1) + column)
+        out = {}
+        for title, columns in by_tab.items():
+            height = max((len(c) for c in columns), default=0)
+            out[title] = [[c[i] if i < len(c) else None for c in columns] for i in range(height)]
+        return out
 
     # ---------------------------------------------------------------- writes
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from copy import copy
 from pathlib import Path
@@ -33,6 +33,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet import _reader as _xl_reader
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import ColumnDimension
@@ -53,6 +54,29 @@ from journaldesk.store.base import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class _KeptNumber(float):
+    """A number in a date-formatted cell that is no date (say -5): kept as the number it is."""
+
+
+_strict_from_excel = _xl_reader.from_excel
+
+
+def _lenient_from_excel(value: Any, *args: Any, **kwargs: Any) -> Any:
+    # openpyxl turns an out-of-range "date" into a #VALUE! error on load and saves the error
+    # back, destroying what a person typed. Keep the number instead; _load() retypes it.
+    try:
+        return _strict_from_excel(value, *args, **kwargs)
+    except (OverflowError, ValueError):
+        _kept_numbers[0] += 1
+        return _KeptNumber(value)
+
+
+_kept_numbers = [0]  # how many such numbers loads have met: _load() scans only when it grew
+
+
+_xl_reader.from_excel = _lenient_from_excel
 
 #: A very hidden sheet that holds the dropdown lists: Excel caps an inline list at 255 characters
 #: and splits it on commas, and some allowed values are long or contain commas.
@@ -205,39 +229,49 @@ class WorkbookStore:
         return Snapshot(tabs=tabs, time_zone=None)
 
     def read_columns(self, title: str, cols: list[int]) -> list[list[RawValue]]:
-        """Re-read these 1-based columns of one sheet, header included.
+        """Re-read these 1-based columns of one sheet, header included."""
+        return self.read_columns_many({title: cols})[title]
+
+    def read_columns_many(self, spec: Mapping[str, list[int]]) -> dict[str, list[list[RawValue]]]:
+        """Re-read some columns of several sheets in one pass, headers included.
 
         Answered from read()'s copy, without a call, while the file is unchanged since then.
         """
-        rows: list[tuple[RawValue, ...]] | list[list[RawValue]]
+        sheets: dict[str, list[tuple[RawValue, ...]] | list[list[RawValue]]] = {}
         if (
             self._cached_rows is not None
             and self._cached_stat is not None
             and self._cached_stat == self._stat()
         ):
-            if title not in self._cached_rows:
-                raise self._no_sheet(title)
-            rows = self._cached_rows[title]
+            for title in spec:
+                if title not in self._cached_rows:
+                    raise self._no_sheet(title)
+                sheets[title] = self._cached_rows[title]
         else:
             if self.create and not self.path.exists():
-                raise self._no_sheet(title)
+                raise self._no_sheet(next(iter(spec)))
             with self._open_calamine() as book:
-                if title not in book.sheet_names or title == LISTS_SHEET:
-                    raise self._no_sheet(title)
-                try:
-                    raw = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
-                except CalamineError as exc:
-                    raise self._not_workbook() from exc
+                for title in spec:
+                    if title not in book.sheet_names or title == LISTS_SHEET:
+                        raise self._no_sheet(title)
+                    try:
+                        raw = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                    except CalamineError as exc:
+                        raise self._not_workbook() from exc
+                    sheets[title] = _convert_sheet(raw)
             self.api_calls += 1
-            rows = _convert_sheet(raw)
-        idx = [c - 1 for c in cols]
-        return [[r[i] if i < len(r) else None for i in idx] for r in rows]
+        out = {}
+        for title, cols in spec.items():
+            idx = [c - 1 for c in cols]
+            out[title] = [[r[i] if i < len(r) else None for i in idx] for r in sheets[title]]
+        return out
 
     # -- writing --------------------------------------------------------------------------------
 
     def _load(self) -> Workbook:
         if not self.path.exists():
             raise self._missing()
+        kept_before = _kept_numbers[0]
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -249,6 +283,11 @@ class WorkbookStore:
             raise self._not_workbook() from exc
         except Exception as exc:  # broken XML inside a zip: KeyError, ValueError, parse errors
             raise self._not_workbook() from exc
+        for ws in book.worksheets if _kept_numbers[0] != kept_before else ():
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, _KeptNumber):
+                        cell.value = float(cell.value)  # a plain number again, type "n"
         for warning in caught:
             # e.g. "Data Validation extension is not supported and will be removed": say so.
             log.warning("%s: %s", self.path, warning.message)
