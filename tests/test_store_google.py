@@ -576,18 +576,24 @@ def test_seed_rows_go_after_existing_data(
     assert values[1][0] == 1
 
 
-def test_a_write_past_the_last_row_grows_the_tab_first(
+def test_a_write_past_the_last_row_grows_the_tab_in_the_same_call(
     sheets_server: SheetsApiServer, google_store: Any
 ) -> None:
     sid = sheets_server.create_spreadsheet("Журнал", {TITLE: request_rows(999)})
     store = google_store(sid)
     store.read()
     sheets_server.reset_calls()
-    store.write([CellWrite(TITLE, 1001, 3, "за краем")])
-    assert [p.rsplit(sid, 1)[1] for _, p, _ in sheets_server.calls] == [
-        ":batchUpdate",
-        "/values:batchUpdate",
-    ]
+    store.write(
+        [
+            CellWrite(TITLE, 1001, 3, "за краем"),
+            CellWrite(TITLE, 1001, 4, "=1+1"),
+            CellWrite(TITLE, 1001, 5, 7),
+        ]
+    )
+    # One spreadsheets:batchUpdate: the rows added, then the cells as typed values.
+    assert [p.rsplit(sid, 1)[1] for _, p, _ in sheets_server.calls] == [":batchUpdate"]
+    assert sheets_server.values(sid, TITLE)[1000][2:5] == ["за краем", "=1+1", 7]
+    assert sheets_server.cell(sid, TITLE, 1001, 4).formula is None
     sheets_server.reset_calls()
     store.write([CellWrite(TITLE, 1002, 3, "ещё одна")])
     assert len(sheets_server.calls) == 1  # the headroom holds it

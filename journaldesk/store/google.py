@@ -251,6 +251,17 @@ def _clean(value: RawValue) -> RawValue:
     return None if value == "" else value
 
 
+def _cell_data(value: Any) -> dict[str, Any]:
+    """A JSON cell value as CellData for updateCells: typed, so text is never a formula."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": str(value)}}
+
+
 def merge_ranges(cells: dict[tuple[int, int], Any]) -> list[tuple[int, int, int, int, list]]:
     """Group cells {(row, col): value} into rectangles (r1, c1, r2, c2, rows of values):
     contiguous cells of a row form a run; runs with the same columns on consecutive rows merge."""
@@ -526,9 +537,39 @@ class GoogleStore:
             by_title.setdefault(cell.title, {})[(cell.row, cell.col)] = to_json_value(
                 cell.value, zone
             )
-        self._grow(by_title)
-        body = {"valueInputOption": "RAW", "data": self._value_ranges(by_title)}
-        self._call("запись в таблицу", lambda: self._http.values_batch_update(self.key, body))
+        growth = self._growth_requests(by_title)
+        if not growth:
+            body = {"valueInputOption": "RAW", "data": self._value_ranges(by_title)}
+            self._call("запись в таблицу", lambda: self._http.values_batch_update(self.key, body))
+            return
+        # values:batchUpdate cannot grow a tab, so a write past its last row goes as ONE
+        # spreadsheets:batchUpdate: the rows added, then the cells as typed values (a string
+        # stays a string, never a formula). Still one call, all or nothing.
+        requests = growth + self._update_cells(by_title)
+        self._call(
+            "запись в таблицу",
+            lambda: self._http.batch_update(self.key, {"requests": requests}),
+        )
+
+    def _update_cells(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> list[dict]:
+        """updateCells requests (typed userEnteredValue) for the same ranges as a values write."""
+        requests = []
+        for title, by_cell in cells.items():
+            for r1, c1, _r2, _c2, rows in merge_ranges(by_cell):
+                requests.append(
+                    {
+                        "updateCells": {
+                            "start": {
+                                "sheetId": self._sheet_ids[title],
+                                "rowIndex": r1 - 1,
+                                "columnIndex": c1 - 1,
+                            },
+                            "rows": [{"values": [_cell_data(v) for v in row]} for row in rows],
+                            "fields": "userEnteredValue",
+                        }
+                    }
+                )
+        return requests
 
     def _growth(self, title: str, last_row: int, last_col: int) -> list[dict[str, Any]]:
         """appendDimension requests that make room for (last_row, last_col), with headroom."""
@@ -562,19 +603,14 @@ class GoogleStore:
         self._grid[title] = (rows, cols)
         return requests
 
-    def _grow(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> None:
-        # values:batchUpdate does not grow a tab (only append does): a write past the last row
-        # of the grid needs the rows added first. Rare, thanks to the headroom.
+    def _growth_requests(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> list[dict]:
+        """appendDimension requests for every tab the write would run past (usually none)."""
         requests = []
         for title, by_cell in cells.items():
             last_row = max(r for r, _ in by_cell)
             last_col = max(c for _, c in by_cell)
             requests += self._growth(title, last_row, last_col)
-        if requests:
-            self._call(
-                "добавление строк в таблицу",
-                lambda: self._http.batch_update(self.key, {"requests": requests}),
-            )
+        return requests
 
     # ---------------------------------------------------------------- structure
 

@@ -1439,6 +1439,44 @@ class SheetsApiServer:
                         cell.value = next(iter(value.values()), None)
         return {}
 
+    def _req_updateCells(self, book: Spreadsheet, spec: dict) -> dict:
+        fields = spec.get("fields", "")
+        if not fields:
+            raise ApiError(400, "Invalid requests[0].updateCells: No fields specified.")
+        if "start" in spec:
+            start = spec["start"]
+            sheet = book.sheet_by_id(int(start.get("sheetId", 0)))
+            r1, c1 = int(start.get("rowIndex", 0)), int(start.get("columnIndex", 0))
+        else:
+            sheet, r1, c1, _, _ = grid_range_box(book, spec.get("range", {}))
+        rows = spec.get("rows", [])
+        height = len(rows)
+        width = max((len(r.get("values", [])) for r in rows), default=0)
+        if r1 + height > sheet.row_count or c1 + width > sheet.column_count:
+            raise ApiError(
+                400,
+                f"Invalid requests: Range ({quote_title(sheet.title)}!{col_letter(c1 + 1)}"
+                f"{r1 + 1}:{col_letter(c1 + width)}{r1 + height}) exceeds grid limits. "
+                f"Max rows: {sheet.row_count}, max columns: {sheet.column_count}",
+            )
+        touches_value = "userEnteredValue" in fields or fields == "*"
+        touches_format = "numberFormat" in fields or "userEnteredFormat" in fields or fields == "*"
+        for i, row in enumerate(rows):
+            for j, data in enumerate(row.get("values", [])):
+                cell = sheet.ensure(r1 + i, c1 + j)
+                if touches_value:
+                    value = data.get("userEnteredValue") or {}
+                    if "formulaValue" in value:
+                        cell.formula = value["formulaValue"]
+                        cell.value = evaluate_formula(cell.formula)
+                    else:
+                        cell.formula = None
+                        cell.value = next(iter(value.values()), None)
+                if touches_format:
+                    fmt = data.get("userEnteredFormat", {}).get("numberFormat")
+                    cell.number_format = dict(fmt) if fmt else None
+        return {}
+
     def _req_addConditionalFormatRule(self, book: Spreadsheet, spec: dict) -> dict:
         rule = copy.deepcopy(spec.get("rule", {}))
         ranges = rule.get("ranges") or []

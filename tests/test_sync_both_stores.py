@@ -1,0 +1,115 @@
+"""The sync's behaviour on both stores (workbook and Google through the local Sheets API)."""
+
+from __future__ import annotations
+
+import pytest
+
+from journaldesk.cells import parse_cell
+from journaldesk.errors import OutsideFailure
+from journaldesk.sync import sync
+from tests.helpers import REQ, at, field_values, local, request, tab_rows
+
+NOW = at("01.12.2026 15:10")
+
+
+def test_first_sync_fills_and_second_writes_nothing(make_sheet) -> None:
+    sheet = make_sheet({"requests": [request(), request(topic="Утерян логин или пароль")]})
+    first = sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert first.wrote and first.new_numbers == 2
+    store = sheet.reopen()
+    assert field_values(store, "requests", "number") == [1, 2]
+    due = parse_cell(field_values(store, "requests", "due_at")[1], REQ.col("due_at"))
+    assert due.value == local("01.12.2026 16:10")  # a serial on Google, a date in a workbook
+    second_store = sheet.reopen()
+    second = sync(second_store, sheet.settings, now=NOW)
+    assert not second.wrote and second.cells == 0
+
+
+def test_formula_typed_as_a_description_stays_text(make_sheet) -> None:
+    text = '=HYPERLINK("http://example.com","ссылка")'
+    sheet = make_sheet({"requests": [request(description=text)]})
+    sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert field_values(sheet.reopen(), "requests", "description") == [text]
+    if sheet.kind == "google":
+        cell = sheet.server.values(sheet.spreadsheet_id, REQ.title)[1][
+            REQ.fields.index("description")
+        ]
+        assert cell == text
+
+
+@pytest.mark.parametrize("rows", [10, 10_000])
+def test_api_budget_of_a_google_sync(make_sheet, rows: int) -> None:
+    sheet = make_sheet({"requests": [request(description=f"обращение {i}") for i in range(rows)]})
+    if sheet.kind != "google":
+        pytest.skip("the API budget is the Google store's")
+    server = sheet.server
+    server.reset_calls()
+    sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert len(server.calls) <= 4, server.calls
+    server.reset_calls()
+    report = sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert not report.wrote
+    assert len(server.calls) == 2 and all(m == "GET" for m, _, _ in server.calls)
+
+
+def test_google_edit_between_read_and_write_lands_on_the_right_rows(make_sheet) -> None:
+    sheet = make_sheet(
+        {
+            "requests": [
+                request(requester="Первый", topic="Утерян логин или пароль"),
+                request(requester="Второй", topic="Вопросы и предложения"),
+            ]
+        }
+    )
+    if sheet.kind != "google":
+        pytest.skip("server-side edits: the workbook variant is in test_sync.py")
+    server, sid = sheet.server, sheet.spreadsheet_id
+    before = [list(r) for r in server.values(sid, REQ.title)]
+
+    def staff_sort_by_requester_descending(srv) -> None:
+        srv.sort_rows(sid, REQ.title, REQ.fields.index("requester") + 1, reverse=True)
+
+    # Just before the narrow re-read (the only batchGet by columns): after the job's read.
+    server.before_next(
+        lambda method, path, query, body: (
+            "values:batchGet" in path and query.get("majorDimension") == ["COLUMNS"]
+        ),
+        staff_sort_by_requester_descending,
+    )
+    sync(sheet.reopen(), sheet.settings, now=NOW)
+    rows = server.values(sid, REQ.title)[1:]
+    by_name = {r[REQ.fields.index("requester")]: r for r in rows}
+    assert by_name["Первый"][REQ.fields.index("number")] == 1
+    assert by_name["Второй"][REQ.fields.index("number")] == 2
+    # Staff cells unchanged (compared by requester, whatever the order).
+    old = {r[REQ.fields.index("requester")]: r for r in before[1:]}
+    for name, row in by_name.items():
+        for column in REQ.columns:
+            if column.owner == "staff":
+                i = REQ.fields.index(column.field)
+                assert (row[i] if i < len(row) else None) == (
+                    old[name][i] if i < len(old[name]) else None
+                )
+
+
+def test_google_persistent_500_on_the_write_leaves_the_sheet_unchanged(make_sheet) -> None:
+    sheet = make_sheet({"requests": [request()]})
+    if sheet.kind != "google":
+        pytest.skip("server faults")
+    server, sid = sheet.server, sheet.spreadsheet_id
+    before = {t: server.values(sid, t) for t in ("Обращения", "Журнал", "Изменения")}
+    # Faults are taken before hooks run: armed at the re-read, they hit every write attempt.
+    server.before_next(
+        lambda method, path, query, body: query.get("majorDimension") == ["COLUMNS"],
+        lambda srv: srv.fail_next(50, status=500),
+    )
+    with pytest.raises(OutsideFailure):
+        sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert {t: server.values(sid, t) for t in before} == before
+
+
+def test_journal_row_on_both_stores(make_sheet) -> None:
+    sheet = make_sheet({"requests": [request()]})
+    report = sync(sheet.reopen(), sheet.settings, now=NOW)
+    rows = tab_rows(sheet.reopen(), "log")
+    assert len(rows) == 2 and rows[1][4] == report.cells
