@@ -259,7 +259,9 @@ def _notes(
     add(
         state.eq(STATE_WAITING_LONG),
         lambda r: (
-            f"Ждём уже {_days(r['days_waiting'])} (срок — {_days(rules.wait_days)}): "
+            # No running day count here: the note would change every day and so would the
+            # sheet; the date says how long, and chase_list() counts the days.
+            f"Выдано {_fmt(r['issued_on'])}, прошло больше {_days(rules.wait_days)}: "
             f"родитель ещё не вернул {missing_part(r)}, напомните ему"
         ),
     )

@@ -111,12 +111,13 @@ def plan_init(
             col = cols.get(column.field)
             if col is None:
                 continue
-            if (
-                column.type == "enum"
-                and column.owner != "derived"
-                and col not in info.get("dropdown_cols", set())
-            ):
-                plan.dropdowns.append((tab.title, col, list(column.values)))
+            if column.type == "enum" and column.owner != "derived":
+                known = info.get("dropdown_values", {}).get(col)
+                missing = col not in info.get("dropdown_cols", set())
+                # A list that changed in schema.yaml (a new topic) is put in again.
+                stale = known is not None and list(known) != list(column.values)
+                if missing or stale:
+                    plan.dropdowns.append((tab.title, col, list(column.values)))
             fmt = _FORMATS.get(column.type)
             if fmt and info.get("format_cols", {}).get(col) != fmt:
                 plan.number_formats.append((tab.title, col, fmt))

@@ -15,6 +15,7 @@ from journaldesk.worktime import (
     KIND_EXTRA,
     KIND_HOLIDAY,
     KIND_VACATION,
+    WEEKEND_EXTRA_HOURS,
     CalendarEntry,
     WeeklyHours,
     public_holidays_ru,
@@ -110,7 +111,9 @@ def school_year_entries(year_start: int = 2026, path: Path | None = None) -> lis
         comment = "Рабочий день по переносу выходного"
         if moved_to:
             comment += f" на {moved_to[0]:%d.%m.%Y}"
-        entries.append(CalendarEntry(saturday, saturday, KIND_EXTRA, comment=comment))
+        # Times written out: the row then needs no guessing and gets no note in «Проверка».
+        t_from, t_to = WEEKEND_EXTRA_HOURS
+        entries.append(CalendarEntry(saturday, saturday, KIND_EXTRA, t_from, t_to, comment))
 
     for i, row in enumerate(year.get("regional_holidays") or [], start=1):
         where = f"учебный год {year_start}, regional_holidays, строка {i}"

@@ -86,10 +86,17 @@ def test_handed_out_within_the_wait_is_waiting():
     assert one({"application": ISSUED, "pd_consent": PD_NO, "issued_on": ago(14)}) == (S_WAIT, "")
 
 
-def test_handed_out_longer_than_the_wait_says_how_many_days():
-    state, check = one({"application": ISSUED, "pd_consent": PD_NO, "issued_on": ago(15)})
+def test_handed_out_longer_than_the_wait_says_since_when_and_stays_put():
+    issued = ago(15)
+    state, check = one({"application": ISSUED, "pd_consent": PD_NO, "issued_on": issued})
     assert state == S_WAIT_LONG
-    assert "15 дней" in check and "14 дней" in check
+    assert f"Выдано {issued:%d.%m.%Y}, прошло больше 14 дней" in check
+    # The note does not count days: it must not change (and rewrite the sheet) every day.
+    _, later = one(
+        {"application": ISSUED, "pd_consent": PD_NO, "issued_on": issued},
+        today=TODAY + dt.timedelta(days=1),
+    )
+    assert later == check
     assert "заявление" in check and "согласие" in check
 
 
@@ -98,7 +105,7 @@ def test_wait_days_come_from_the_rules():
     row = {"application": ISSUED, "issued_on": ago(21)}
     state, check = one(row, rules=rules)
     assert state == S_WAIT_LONG
-    assert "21 день" in check and "20 дней" in check
+    assert "прошло больше 20 дней" in check
     assert one({"application": ISSUED, "issued_on": ago(20)}, rules=rules)[0] == S_WAIT
 
 
