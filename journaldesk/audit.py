@@ -42,7 +42,12 @@ def last_known(audit: pd.DataFrame) -> pd.Series:
 
 
 def audit_rows(
-    effective: pd.DataFrame, audit: pd.DataFrame, *, at: dt.datetime, job: str
+    effective: pd.DataFrame,
+    audit: pd.DataFrame,
+    *,
+    at: dt.datetime,
+    job: str,
+    fields: tuple[str, ...] = TRACKED,
 ) -> list[dict[str, object]]:
     """New history rows: one per (request, tracked field) whose value differs from the last held.
 
@@ -54,9 +59,9 @@ def audit_rows(
     usable = numbers.notna() & ~numbers.duplicated(keep=False)
     if not usable.any():
         return []
-    current = effective.loc[usable, list(TRACKED)].copy()
+    current = effective.loc[usable, list(fields)].copy()
     current.index = numbers[usable].astype(int)
-    current.columns = [req.header(f) for f in TRACKED]
+    current.columns = [req.header(f) for f in fields]
     long = current.stack(future_stack=True).map(display)
     long.index.names = ["number", "field"]
     before = last_known(audit).reindex(long.index)

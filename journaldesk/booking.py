@@ -509,12 +509,11 @@ def plan_bookings(
         grid = _Grid(calendar, settings, float(after.min()))
         grid.occupy(k_start, k_end, [slot_of[p].start for p in kept])  # type: ignore[union-attr]
         moving = set(rebook)
-        last_day = calendar.span_end
+        until = from_minutes([calendar.span_end - 1], tz)[0]
         for i in order:
             pos = queue[i]
             index = grid.book(float(after[i]))
             if index is None:
-                until = from_minutes([last_day - 1], tz)[0]
                 if pos in moving:
                     old = cells[pos].slot
                     why = _closed_words(calendar.closed_reason(old.start.date()) or "")  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from journaldesk.audit import audit_rows
 from journaldesk.config import Settings
 from journaldesk.schema import Schema, load_schema
 from journaldesk.textfmt import is_blank
@@ -224,7 +225,17 @@ def plan_requests(
 
     # Deadlines in working time.
     budget = _budgets(received_m, topics, settings, calendar)
-    paused = numbers.map(paused_minutes(audit, calendar, sheet_tz)).fillna(0.0).to_numpy(float)
+    # The status changes this very run observes count at once: a request that just left
+    # «Ждём заявителя» gets its pause added now, not one sync later.
+    seen_now = audit_rows(
+        pd.DataFrame({"number": numbers, "status": status}),
+        audit,
+        at=now_local,
+        job="",
+        fields=("status",),
+    )
+    history = pd.concat([audit, pd.DataFrame(seen_now)]) if seen_now else audit
+    paused = numbers.map(paused_minutes(history, calendar, sheet_tz)).fillna(0.0).to_numpy(float)
     due_m = calendar.add(received_m, budget + paused)
     missing_due = np.isnan(due_m) & ~np.isnan(budget)
     for row in rows[missing_due]:

@@ -406,6 +406,19 @@ def _identifiable(
     return kept, {k: v for k, v in unfound.items() if v}
 
 
+def unchecked_notes(parsed: dict[str, ParsedTab]) -> list[str]:
+    """Cell problems of tabs without a «Проверка» column (График, Сотрудники...): with no cell
+    to show them in, they go to the run's notes, so they are logged instead of lost."""
+    out = []
+    for p_tab in parsed.values():
+        if "check" in p_tab.tab.fields:
+            continue
+        for row, items in p_tab.problems.items():
+            text = "; ".join(dict.fromkeys(items))
+            out.append(mask_all(f"Лист «{p_tab.tab.title}», строка {row}: {text}"))
+    return out
+
+
 def sync(
     store: Store,
     settings: Settings,
@@ -431,6 +444,7 @@ def sync(
                 f"ни {', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
                 f"строки пропущены, пока их не заполнят"
             )
+        report.notes += unchecked_notes(parsed)
         for text in report.notes:
             log.warning(text)
         if not plan.pending and not plan.history:

@@ -312,3 +312,16 @@ def test_a_number_that_is_no_date_in_a_date_column_survives_the_save(tmp_path: P
     book = openpyxl.load_workbook(settings.workbook_path)
     cell = book[REQ.title].cell(row=2, column=REQ.fields.index("resolved_at") + 1)
     assert cell.value == -989278 and cell.data_type != "e"  # not turned into #VALUE!
+
+
+def test_leaving_the_pause_moves_the_deadline_in_the_same_sync(tmp_path: Path) -> None:
+    store, settings = make_workbook(
+        tmp_path,
+        {"requests": [request(received_at=local("30.11.2026 14:00"), status="Ждём заявителя")]},
+    )
+    sync(store, settings, now=at("30.11.2026 14:30"))  # the pause is seen starting at 14:30
+    col = REQ.fields.index("status") + 1
+    store.write([CellWrite(REQ.title, 2, col, "В работе")])
+    sync(store, settings, now=at("30.11.2026 15:00"))  # 30 working minutes of pause
+    assert field_values(store, "requests", "due_at") == [local("01.12.2026 15:30")]
+    assert not sync(store, settings, now=at("30.11.2026 15:00")).wrote
