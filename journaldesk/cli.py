@@ -195,11 +195,12 @@ def doctor(config_path: Path | None) -> None:
 
 def _register() -> None:
     """Commands that live in their own modules (each is thin, like the ones above)."""
+    from journaldesk.cli_consent import consent
     from journaldesk.cli_run import run
     from journaldesk.cli_slots import slots
     from journaldesk.cli_summary import summary
 
-    for command in (summary, slots, run):
+    for command in (summary, slots, consent, run):
         main.add_command(command)
 
 

@@ -101,3 +101,23 @@ def test_demo_builds_a_school_and_reports_in_russian(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "journaldesk.xlsx").exists()
     again = run("sync", "--config", str(tmp_path / "demo" / "settings.yaml"))
     assert again.exit_code == 0 and again.output.startswith("Изменений нет."), again.output
+
+
+def test_consent_table_and_a_class_teachers_list(tmp_path: Path) -> None:
+    run("demo", "--dir", str(tmp_path / "demo"))
+    config = str(tmp_path / "demo" / "settings.yaml")
+    table = run("consent", "--config", config)
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[2].split()[:3] == ["Класс", "Учеников", "Заявлений"]
+    behind = [ln.split()[0] for ln in lines if ln.endswith("ОТСТАЁТ")]
+    assert behind == ["7А", "10А"]  # the demo's two classes behind, after the deadline
+    assert "Отстают после срока: 7А, 10А" in table.output
+    out = tmp_path / "7a.txt"
+    chase = run("consent", "--config", config, "--class", "7а", "--out", str(out))
+    assert chase.exit_code == 0 and str(out) in chase.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("Класс 7А: кому напомнить")
+    assert "Ждём дольше срока" in text
+    unknown = run("consent", "--config", config, "--class", "12Ж")
+    assert unknown.exit_code == 2 and "Класса «12Ж» нет" in unknown.output
