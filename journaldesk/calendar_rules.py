@@ -10,7 +10,9 @@ import itertools
 
 import pandas as pd
 
+from journaldesk.errors import SettingsError
 from journaldesk.schema import load_schema
+from journaldesk.school_calendar import school_year_bounds
 from journaldesk.textfmt import day, is_blank
 from journaldesk.worktime import CalendarEntry, WeeklyHours, WorkCalendar
 
@@ -83,9 +85,20 @@ def build_calendar(
     )
 
 
+def current_school_year(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The school year `today` falls in (bounds from config/calendar.yaml, else 1 Sept..31 Aug)."""
+    year_start = today.year if today.month >= 9 else today.year - 1
+    try:
+        return school_year_bounds(year_start)
+    except SettingsError:
+        return dt.date(year_start, 9, 1), dt.date(year_start + 1, 8, 31)
+
+
 def calendar_notes(calendar: pd.DataFrame, *, now: dt.datetime) -> dict[int, list[str]]:
-    """Notes for «Календарь» rows: inverted ranges, missing times, overlaps of the same kind."""
+    """Notes for «Календарь» rows: inverted ranges, missing times, overlaps of the same kind,
+    dates outside the current school year (a wrong year is the commonest slip)."""
     tab = _SCHEMA["calendar"]
+    year_from, year_to = current_school_year(now.date())
     h_from, h_to = tab.header("date_from"), tab.header("date_to")
     notes: dict[int, list[str]] = {}
     spans: list[tuple[int, dt.date, dt.date, str]] = []
@@ -99,6 +112,10 @@ def calendar_notes(calendar: pd.DataFrame, *, now: dt.datetime) -> dict[int, lis
                 f"поменяйте даты местами"
             )
             continue
+        if date_to < year_from or r["date_from"] > year_to:
+            notes.setdefault(int(row), []).append(
+                f"Даты вне учебного года {day(year_from)}–{day(year_to)}: проверьте год"
+            )
         t_from, t_to = r["time_from"], r["time_to"]
         if not is_blank(t_from) and not is_blank(t_to) and t_to <= t_from:
             notes.setdefault(int(row), []).append(

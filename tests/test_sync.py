@@ -325,3 +325,38 @@ def test_leaving_the_pause_moves_the_deadline_in_the_same_sync(tmp_path: Path) -
     sync(store, settings, now=at("30.11.2026 15:00"))  # 30 working minutes of pause
     assert field_values(store, "requests", "due_at") == [local("01.12.2026 15:30")]
     assert not sync(store, settings, now=at("30.11.2026 15:00")).wrote
+
+
+def test_calendar_rows_get_notes_for_inverted_overlapping_and_out_of_year_dates(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        {"date_from": dt.date(2026, 12, 10), "date_to": dt.date(2026, 12, 8), "kind": "Каникулы"},
+        {
+            "date_from": dt.date(2026, 12, 14),
+            "date_to": dt.date(2026, 12, 16),
+            "kind": "Нет консультаций",
+        },
+        {"date_from": dt.date(2026, 12, 16), "kind": "Нет консультаций"},
+        {"date_from": dt.date(2025, 12, 16), "kind": "Нет консультаций"},
+    ]
+    store, settings = make_workbook(tmp_path, {"calendar": rows}, seed=False)
+    sync(store, settings, now=NOW)
+    checks = field_values(store, "calendar", "check")[-4:]
+    assert "поменяйте даты местами" in checks[0]
+    assert "Пересекается со строкой" in checks[1] and "Пересекается со строкой" in checks[2]
+    assert "вне учебного года" in checks[3]
+
+
+def test_the_audit_tab_only_grows(tmp_path: Path) -> None:
+    store, settings = make_workbook(tmp_path, {"requests": [request(), request()]})
+    sync(store, settings, now=NOW)
+    first = tab_rows(store, "changes")
+    col = REQ.fields.index("status") + 1
+    store.write([CellWrite(REQ.title, 2, col, "В работе"), CellWrite(REQ.title, 3, col, "Решено")])
+    sync(store, settings, now=at("01.12.2026 15:30"))
+    second = tab_rows(store, "changes")
+    assert second[: len(first)] == first  # nothing rewritten
+    added = [r[:4] for r in second[len(first) :]]
+    assert [1, "Статус", "Новое", "В работе"] in added
+    assert [2, "Статус", "Новое", "Решено"] in added
