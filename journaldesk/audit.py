@@ -37,8 +37,10 @@ def last_known(audit: pd.DataFrame) -> pd.Series:
         subset=["number"]
     )
     rows = rows.assign(number=rows["number"].astype(int))
-    # Appended in order, so the last row of a group is the latest observation.
-    return rows.groupby(["number", "field"], sort=False)["new"].last().map(display)
+    # Appended in order, so the last row of a group is the latest observation. An empty «Стало»
+    # is an observation too (a slot cleared): skipping it would re-record the change every run.
+    latest = rows.groupby(["number", "field"], sort=False)["new"].last(skipna=False)
+    return latest.map(display)
 
 
 def audit_rows(

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from journaldesk.cli import _settings, config_option, friendly, now_in
+from journaldesk.cli_common import config_option, friendly, now_in, open_settings
 from journaldesk.config import Settings
 from journaldesk.consent import chase_list, class_sort_key, coverage, staff_readiness
 from journaldesk.errors import UserError
@@ -143,7 +143,7 @@ def consent(config_path: Path | None, class_name: str | None, out: Path | None) 
     """Print the coverage per class, or one class's chase list."""
     from journaldesk.store import open_store
 
-    settings = _settings(config_path)
+    settings = open_settings(config_path)
     store = open_store(settings)
     lines = consent_report(
         store.read(), settings, today=now_in(settings).date(), class_name=class_name

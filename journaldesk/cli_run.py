@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from journaldesk.cli import _settings, config_option, friendly, now_in
+from journaldesk.cli_common import config_option, friendly, now_in, open_settings
 from journaldesk.scheduler import JobResult, Runner, Timetable
 
 
@@ -43,7 +43,7 @@ def _plan_line(tt: Timetable) -> str:
 @friendly
 def run(config_path: Path | None, once: bool) -> None:
     """The runner: a loop until SIGINT/SIGTERM, or one pass with --once."""
-    settings = _settings(config_path)
+    settings = open_settings(config_path)
     runner = Runner(settings, clock=lambda: now_in(settings), on_result=_echo)
     if once:
         results = runner.run_once()

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
-from journaldesk.booking import agenda, agenda_lines, plan_bookings, rooms_by_weekday
-from journaldesk.calendar_rules import build_calendar
-from journaldesk.cli import _settings, config_option, friendly, now_in
+from journaldesk.booking import agenda, agenda_lines, rooms_by_weekday
+from journaldesk.cli_common import config_option, friendly, now_in, open_settings
 from journaldesk.config import Settings
 from journaldesk.errors import UserError
 from journaldesk.schema import load_schema
@@ -52,24 +51,9 @@ def week_agenda(
     sheet_tz = snap.time_zone or settings.timezone
     parsed = parse_snapshot(snap, load_schema(), sheet_tz)
     plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
-    req = parsed["requests"]
-    calendar = build_calendar(
-        parsed["schedule"].frame,
-        parsed["calendar"].frame,
-        tz=settings.timezone,
-        earliest=req.frame["received_at"],
-        now=now,
-    )
+    # The sync's own calendar and bookings: what the next sync leaves in the sheet.
+    calendar, bookings = plan.calendar, plan.bookings
     rooms = rooms_by_weekday(parsed["schedule"].frame)
-    bookings = plan_bookings(
-        plan.requests.effective,
-        req.raw["consultation"],
-        calendar=calendar,
-        settings=settings,
-        now=now,
-        sheet_tz=sheet_tz,
-        schedule_rooms=rooms,
-    )
     days = agenda(
         plan.requests.effective,
         bookings.desired,
@@ -100,7 +84,7 @@ def slots(week: str | None, config_path: Path | None) -> None:
     """The administrator's agenda for one week."""
     from journaldesk.store import open_store
 
-    settings = _settings(config_path)
+    settings = open_settings(config_path)
     now = now_in(settings)
     day_from, day_to = week_of(week, now.date())
     snap = open_store(settings).read()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from journaldesk.cli import _settings, config_option, friendly, now_in
+from journaldesk.cli_common import config_option, friendly, now_in, open_settings
 from journaldesk.errors import SettingsError
 from journaldesk.textfmt import count
 
@@ -51,7 +51,7 @@ def summary(config_path: Path | None, week: str | None, send: bool, no_history: 
     from journaldesk.store import open_store
 
     week_start = _week(week)
-    settings = _settings(config_path)
+    settings = open_settings(config_path)
     if send and sender_from_settings(settings) is None:
         raise SettingsError(
             "Почта не настроена: заполните раздел mail (host, sender, recipients) в файле "

@@ -44,7 +44,7 @@ def _credentials(settings: Settings, out: Checklist) -> bool:
     credentials = settings.google.credentials
     try:
         info = load_service_account(
-            str(settings.path(credentials)) if credentials else None, os.environ
+            str(settings.path(Path(credentials))) if credentials else None, os.environ
         )
     except JournaldeskError as exc:
         out.bad(f"Ключ сервисного аккаунта: {exc}", "укажите google.credentials в настройках")

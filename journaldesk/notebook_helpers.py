@@ -159,18 +159,6 @@ def request_counts(view: SheetView) -> pd.DataFrame:
     return pd.DataFrame({"Состояние срока": values, "Обращений": counts})
 
 
-def _calendar(view: SheetView) -> Any:
-    from journaldesk.calendar_rules import build_calendar
-
-    return build_calendar(
-        view.parsed["schedule"].frame,
-        view.parsed["calendar"].frame,
-        tz=view.settings.timezone,
-        earliest=view.parsed["requests"].frame["received_at"],
-        now=view.now,
-    )
-
-
 def week_bounds(now: dt.datetime, tz: str) -> tuple[dt.date, dt.date]:
     """Monday and Sunday of the week of `now` (local)."""
     today = local_now(now, tz).date()
@@ -181,29 +169,16 @@ def week_bounds(now: dt.datetime, tz: str) -> tuple[dt.date, dt.date]:
 def agenda_table(
     view: SheetView, day_from: dt.date | None = None, day_to: dt.date | None = None
 ) -> pd.DataFrame | str:
-    """The week's consultations, one row per booking or per day without bookings; a Russian
-    note instead when the bookings module is not part of this installation."""
-    try:
-        from journaldesk.booking import agenda, plan_bookings, rooms_by_weekday
-    except ImportError:
-        return (
-            "Расписание консультаций недоступно: в этой версии нет модуля записи на консультации."
-        )
+    """The week's consultations, one row per booking or per day without bookings."""
+    from journaldesk.booking import agenda, rooms_by_weekday
+
     if day_from is None or day_to is None:
         day_from, day_to = week_bounds(view.now, view.settings.timezone)
     tab = load_schema()["requests"]
-    calendar = _calendar(view)
+    # The sync's own calendar and bookings, as the next sync leaves them in the sheet.
+    calendar, bookings = view.plan.calendar, view.plan.bookings
     rooms = rooms_by_weekday(view.parsed["schedule"].frame)
     effective = view.plan.requests.effective
-    bookings = plan_bookings(
-        effective,
-        view.parsed["requests"].raw["consultation"],
-        calendar=calendar,
-        settings=view.settings,
-        now=view.now,
-        sheet_tz=view.sheet_tz,
-        schedule_rooms=rooms,
-    )
     days = agenda(
         effective,
         bookings.desired,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from journaldesk.config import Settings
 from journaldesk.store.base import CellWrite, InitPlan, Snapshot, Store, TabData
@@ -17,7 +18,7 @@ def open_store(settings: Settings, *, create: bool = False) -> Store:
 
         credentials = settings.google.credentials
         info = load_service_account(
-            str(settings.path(credentials)) if credentials else None, os.environ
+            str(settings.path(Path(credentials))) if credentials else None, os.environ
         )
         return GoogleStore(
             settings.google.spreadsheet,
