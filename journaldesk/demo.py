@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sys
 from pathlib import Path
 
 import yaml
@@ -98,8 +99,20 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
     return demo_report(book, settings_file, report, rows)
 
 
+def command_name() -> str:
+    """How to call the command from here: the venv's script, relative when it can be."""
+    script = Path(sys.executable).parent / "journaldesk"
+    if not script.exists() and not script.with_suffix(".exe").exists():
+        return "journaldesk"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def demo_report(book: Path, settings_file: Path, report: SyncReport, rows: dict) -> str:
     """The short Russian report `make demo` prints."""
+    cmd = command_name()
     pupils = len(rows.get("consent", []))
     staff = len(rows.get("staff", []))
     return "\n".join(
@@ -115,7 +128,10 @@ def demo_report(book: Path, settings_file: Path, report: SyncReport, rows: dict)
             "",
             "Что дальше:",
             f"  • откройте {book} — листы «Обращения», «Согласия», «Журнал»;",
-            f"  • синхронизация ещё раз: journaldesk sync --config {settings_file};",
-            "  • блокнот администратора: notebooks/",
+            f"  • ещё одна синхронизация:  {cmd} sync --config {settings_file}",
+            f"  • консультации на неделю:  {cmd} slots --config {settings_file}",
+            f"  • согласия по классам:     {cmd} consent --config {settings_file}",
+            f"  • недельная сводка:        {cmd} summary --config {settings_file}",
+            "  • блокнот администратора:  notebooks/administrator.ipynb",
         ]
     )
