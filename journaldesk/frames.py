@@ -191,6 +191,8 @@ def parse_tab(data: TabData | None, tab: Tab, *, sheet_tz: str | None = None) ->
 
     problems_by_row: dict[int, list[str]] = {}
     for column in tab.columns:
+        if column.owner == "derived":
+            continue  # the job rewrites these cells: what a person typed there is no question
         problems = problem_columns[column.field]
         for position, note in enumerate(problems):
             if note is not None:

@@ -168,7 +168,11 @@ def plan_requests(
     mark = high_water_mark(numbers[numbers >= 1], audit_numbers)
     # A row is a request once it names a requester, a topic or a description: a row holding
     # only, say, a status is someone's typing in progress, and could not be found again safely.
-    named = ~empty[list(_REQ.fallback_identity)].all(axis=1).to_numpy() if len(rows) else []
+    named = (
+        ~empty[list(_REQ.fallback_identity)].all(axis=1).to_numpy()
+        if len(rows)
+        else np.zeros(0, dtype=bool)
+    )
     new_rows = rows[empty["number"].to_numpy() & named] if len(rows) else rows
     new_numbers = {int(r): mark + i + 1 for i, r in enumerate(new_rows)}
     numbers = numbers.astype(float)
@@ -184,7 +188,8 @@ def plan_requests(
         fills.loc[list(new_numbers), "number"] = list(new_numbers.values())
 
     received = frame["received_at"].copy()
-    fill_received = empty["received_at"].to_numpy()
+    # Automatic fills only on named rows: a row holding just a № is not a request yet.
+    fill_received = empty["received_at"].to_numpy() & named
     fills.loc[fill_received, "received_at"] = now_local
     received[fill_received] = now_local
 
@@ -194,7 +199,7 @@ def plan_requests(
         fills.at[row, "assignee"] = settings.assignee(topics[row])
 
     status = frame["status"].copy()
-    fill_status = empty["status"].to_numpy()
+    fill_status = empty["status"].to_numpy() & named
     fills.loc[fill_status, "status"] = NEW
     status[fill_status] = NEW
 

@@ -66,3 +66,15 @@ def make_sheet(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., 
         return _google_sheet(server, factory, tmp_path, tabs or {})
 
     return make
+
+
+@pytest.fixture
+def make_google_sheet(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., Sheet]:
+    """Factory: the same as `make_sheet`, Google only (for what only the Sheets API has)."""
+
+    def make(tabs: dict[str, list[dict[str, Any]]] | None = None) -> Sheet:
+        server = request.getfixturevalue("sheets_server")
+        factory = request.getfixturevalue("google_store")
+        return _google_sheet(server, factory, tmp_path, tabs or {})
+
+    return make

@@ -37,9 +37,9 @@ def _is_reread(method: str, path: str, query: dict, body: Any) -> bool:
     return query.get("majorDimension") == ["COLUMNS"]
 
 
-def _expected_after_a_clean_sync(make_sheet) -> dict:
+def _expected_after_a_clean_sync(make_google_sheet) -> dict:
     """The grid a fault-free sync leaves on a twin sheet (the journal row's timing aside)."""
-    twin = make_sheet({"requests": ROWS})
+    twin = make_google_sheet({"requests": ROWS})
     sync(twin.reopen(), twin.settings, now=NOW)
     return _comparable(google_grid(twin.server, twin.spreadsheet_id))
 
@@ -50,11 +50,9 @@ def _comparable(grid: dict) -> dict:
 
 
 @pytest.fixture
-def google_sheet(make_sheet, request):
-    """A Google sheet with five new requests (skips the workbook variant of make_sheet)."""
-    if request.node.callspec.params.get("make_sheet") != "google":
-        pytest.skip("faults of the Google API")
-    return make_sheet({"requests": ROWS})
+def google_sheet(make_google_sheet):
+    """A Google sheet with five new requests."""
+    return make_google_sheet({"requests": ROWS})
 
 
 # --- Google: faults the retries absorb ---------------------------------------------------------
@@ -68,24 +66,26 @@ def google_sheet(make_sheet, request):
         pytest.param(lambda s: s.not_json_next(2), id="two_html_pages"),
     ],
 )
-def test_transient_faults_on_every_call_then_success(google_sheet, make_sheet, inject) -> None:
+def test_transient_faults_on_every_call_then_success(
+    google_sheet, make_google_sheet, inject
+) -> None:
     server, sid = google_sheet.server, google_sheet.spreadsheet_id
     # One fault before the first read and one before the write (armed at the re-read).
     inject(server)
     server.before_next(_is_reread, lambda srv: inject(srv))
     report = sync(google_sheet.reopen(), google_sheet.settings, now=NOW)
     assert report.wrote and report.new_numbers == len(ROWS)
-    assert _comparable(google_grid(server, sid)) == _expected_after_a_clean_sync(make_sheet)
+    assert _comparable(google_grid(server, sid)) == _expected_after_a_clean_sync(make_google_sheet)
 
 
-def test_one_slow_reply_past_the_timeout_is_retried(google_sheet, make_sheet) -> None:
+def test_one_slow_reply_past_the_timeout_is_retried(google_sheet, make_google_sheet) -> None:
     server, sid = google_sheet.server, google_sheet.spreadsheet_id
     store = google_sheet.reopen()
     store._client.set_timeout(0.2)
     server.slow_next(0.6)  # the metadata read: the client gives up, tries again
     report = sync(store, google_sheet.settings, now=NOW)
     assert report.wrote
-    assert _comparable(google_grid(server, sid)) == _expected_after_a_clean_sync(make_sheet)
+    assert _comparable(google_grid(server, sid)) == _expected_after_a_clean_sync(make_google_sheet)
 
 
 # --- Google: faults that outlast the retries leave the sheet as it was ------------------------

@@ -59,11 +59,9 @@ def _config(tmp_path: Path, server: Any, sid: str) -> Path:
 
 @pytest.mark.parametrize("failure", ["none", "500_on_write", "key_refused", "broken_json"])
 def test_the_key_never_appears_in_logs_messages_output_or_the_journal(
-    make_sheet, service_account_info, tmp_path, monkeypatch, caplog, failure
+    make_google_sheet, service_account_info, tmp_path, monkeypatch, caplog, failure
 ) -> None:
-    sheet = make_sheet({"requests": [request(description=f"пароль {PASSWORD}")]})
-    if sheet.kind != "google":
-        pytest.skip("the key belongs to the Google store")
+    sheet = make_google_sheet({"requests": [request(description=f"пароль {PASSWORD}")]})
     server, sid = sheet.server, sheet.spreadsheet_id
     monkeypatch.setattr("journaldesk.store.google.RetryPolicy", RetryPolicy.no_sleep)
     key_json = json.dumps(service_account_info)

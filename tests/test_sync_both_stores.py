@@ -38,10 +38,10 @@ def test_formula_typed_as_a_description_stays_text(make_sheet) -> None:
 
 
 @pytest.mark.parametrize("rows", [10, 10_000])
-def test_api_budget_of_a_google_sync(make_sheet, rows: int) -> None:
-    sheet = make_sheet({"requests": [request(description=f"обращение {i}") for i in range(rows)]})
-    if sheet.kind != "google":
-        pytest.skip("the API budget is the Google store's")
+def test_api_budget_of_a_google_sync(make_google_sheet, rows: int) -> None:
+    sheet = make_google_sheet(
+        {"requests": [request(description=f"обращение {i}") for i in range(rows)]}
+    )
     server = sheet.server
     server.reset_calls()
     sync(sheet.reopen(), sheet.settings, now=NOW)
@@ -52,8 +52,8 @@ def test_api_budget_of_a_google_sync(make_sheet, rows: int) -> None:
     assert len(server.calls) == 2 and all(m == "GET" for m, _, _ in server.calls)
 
 
-def test_google_edit_between_read_and_write_lands_on_the_right_rows(make_sheet) -> None:
-    sheet = make_sheet(
+def test_google_edit_between_read_and_write_lands_on_the_right_rows(make_google_sheet) -> None:
+    sheet = make_google_sheet(
         {
             "requests": [
                 request(requester="Первый", topic="Утерян логин или пароль"),
@@ -61,8 +61,6 @@ def test_google_edit_between_read_and_write_lands_on_the_right_rows(make_sheet) 
             ]
         }
     )
-    if sheet.kind != "google":
-        pytest.skip("server-side edits: the workbook variant is in test_sync.py")
     server, sid = sheet.server, sheet.spreadsheet_id
     before = [list(r) for r in server.values(sid, REQ.title)]
 
@@ -92,10 +90,8 @@ def test_google_edit_between_read_and_write_lands_on_the_right_rows(make_sheet) 
                 )
 
 
-def test_google_persistent_500_on_the_write_leaves_the_sheet_unchanged(make_sheet) -> None:
-    sheet = make_sheet({"requests": [request()]})
-    if sheet.kind != "google":
-        pytest.skip("server faults")
+def test_google_persistent_500_on_the_write_leaves_the_sheet_unchanged(make_google_sheet) -> None:
+    sheet = make_google_sheet({"requests": [request()]})
     server, sid = sheet.server, sheet.spreadsheet_id
     before = {t: server.values(sid, t) for t in ("Обращения", "Журнал", "Изменения")}
     # Faults are taken before hooks run: armed at the re-read, they hit every write attempt.
