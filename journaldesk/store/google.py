@@ -437,8 +437,8 @@ class GoogleStore:
 
     # ---------------------------------------------------------------- reads
 
-    def read(self) -> Snapshot:
-        """Every tab in one pass: one metadata read and one values batch read."""
+    def _read_metadata(self) -> None:
+        """One light metadata read: the sheet's zone, and every tab's id, title and grid size."""
         metadata = self._call(
             "чтение описания таблицы",
             lambda: self._http.fetch_sheet_metadata(
@@ -451,6 +451,10 @@ class GoogleStore:
             ),
         )
         self._remember(metadata)
+
+    def read(self) -> Snapshot:
+        """Every tab in one pass: one metadata read and one values batch read."""
+        self._read_metadata()
         titles = list(self._sheet_ids)
         reply = (
             self._call(
@@ -622,19 +626,7 @@ class GoogleStore:
         """Tabs, frozen header, dropdowns, number formats, highlights and protected columns,
         read from one metadata call (plus a light one first if no tab titles are known yet)."""
         if not self._sheet_ids:
-            self._remember(
-                self._call(
-                    "чтение описания таблицы",
-                    lambda: self._http.fetch_sheet_metadata(
-                        self.key,
-                        params={
-                            "includeGridData": "false",
-                            "fields": "properties(timeZone),sheets.properties(sheetId,title,"
-                            "index,gridProperties)",
-                        },
-                    ),
-                )
-            )
+            self._read_metadata()
         ranges = [f"{quote_title(t)}!2:2" for t in self._sheet_ids]
         fields = (
             "properties(title,timeZone,locale),"
