@@ -259,7 +259,8 @@ def test_a_failure_when_the_sheet_is_unreachable_still_goes_to_the_local_log(
 def test_the_runner_lock_stops_a_second_runner(demo: Settings) -> None:
     first = Runner(demo, jobs=Calls().jobs())
     second_calls = Calls()
-    second = Runner(demo, jobs=second_calls.jobs())
+    # A school-day morning: a sync is due whatever the real clock says when the tests run.
+    second = Runner(demo, jobs=second_calls.jobs(), clock=lambda: at("01.12.2026 10:05"))
     with first.hold():
         with pytest.raises(RunnerBusy, match="journaldesk run уже работает с этими настройками"):
             second.run_once()

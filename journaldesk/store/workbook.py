@@ -31,6 +31,7 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.datetime import to_excel as _xl_to_excel
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet import _reader as _xl_reader
@@ -65,18 +66,32 @@ _strict_from_excel = _xl_reader.from_excel
 
 def _lenient_from_excel(value: Any, *args: Any, **kwargs: Any) -> Any:
     # openpyxl turns an out-of-range "date" into a #VALUE! error on load and saves the error
-    # back, destroying what a person typed. Keep the number instead; _load() retypes it.
+    # back, destroying what a person typed; and it rounds a date's serial to the millisecond, so
+    # a pasted =NOW() value would come back a hair different. Either way keep the exact number
+    # instead: _load() retypes it as a plain number, saved as it was under the same date format.
     try:
-        return _strict_from_excel(value, *args, **kwargs)
-    except (OverflowError, ValueError):
-        _kept_numbers[0] += 1
-        return _KeptNumber(value)
+        moment = _strict_from_excel(value, *args, **kwargs)
+        exact = moment is None or _xl_to_excel(moment, *args[:1]) == value
+    except (OverflowError, ValueError, TypeError):
+        exact = False
+    if exact:
+        return moment
+    _kept_numbers[0] += 1
+    return _KeptNumber(value)
 
 
 _kept_numbers = [0]  # how many such numbers loads have met: _load() scans only when it grew
 
 
-_xl_reader.from_excel = _lenient_from_excel
+@contextmanager
+def _exact_dates() -> Iterator[None]:
+    """Load with _lenient_from_excel; only our own loads, never other openpyxl users'."""
+    _xl_reader.from_excel = _lenient_from_excel
+    try:
+        yield
+    finally:
+        _xl_reader.from_excel = _strict_from_excel
+
 
 #: A very hidden sheet that holds the dropdown lists: Excel caps an inline list at 255 characters
 #: and splits it on commas, and some allowed values are long or contain commas.
@@ -276,7 +291,8 @@ class WorkbookStore:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 # rich_text keeps the staff's partly bold or coloured text as it is.
-                book = openpyxl.load_workbook(self.path, rich_text=True)
+                with _exact_dates():
+                    book = openpyxl.load_workbook(self.path, rich_text=True)
         except PermissionError as exc:
             raise self._no_access(exc) from exc
         except (InvalidFileException, zipfile.BadZipFile, OSError) as exc:
