@@ -74,3 +74,22 @@ def test_permission_denied_names_the_service_account_to_share_with(
     assert service_account_info["private_key_id"] not in result.output
     doctor = _run(service_account_info, "doctor", "--config", config)
     assert doctor.exit_code == 2 and service_account_info["client_email"] in doctor.output
+
+
+def test_init_puts_back_a_dropdown_list_that_differs_from_the_schema(
+    tmp_path: Path, sheets_server, service_account_info
+) -> None:
+    from journaldesk.init import plan_init
+    from journaldesk.store.google import GoogleStore
+
+    sid = sheets_server.create_spreadsheet()
+    config = str(_config(tmp_path, sheets_server, sid))
+    _run(service_account_info, "init", "--config", config)
+    store = GoogleStore(sid, service_account_info=service_account_info, api_url=sheets_server.url)
+    described = store.describe()
+    topic_col = REQ.fields.index("topic") + 1
+    assert described[REQ.title]["dropdown_values"][topic_col] == list(REQ.col("topic").values)
+    # An older sheet whose topic list lacks a topic the schema has now.
+    described[REQ.title]["dropdown_values"][topic_col] = list(REQ.col("topic").values)[:-1]
+    plan = plan_init(store.read(), described)
+    assert (REQ.title, topic_col, list(REQ.col("topic").values)) in plan.dropdowns

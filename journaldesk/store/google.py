@@ -655,6 +655,7 @@ class GoogleStore:
             grid = sheet_props.get("gridProperties", {})
             column_count = int(grid.get("columnCount", 0))
             dropdown_cols: set[int] = set()
+            dropdown_values: dict[int, list[str]] = {}
             format_cols: dict[int, str] = {}
             for block in sheet.get("data", []):
                 start_col = int(block.get("startColumn", 0))
@@ -664,6 +665,10 @@ class GoogleStore:
                         condition = cell.get("dataValidation", {}).get("condition", {})
                         if condition.get("type") == "ONE_OF_LIST":
                             dropdown_cols.add(col)
+                            dropdown_values[col] = [
+                                str(v.get("userEnteredValue", ""))
+                                for v in condition.get("values", [])
+                            ]
                         number_format = cell.get("userEnteredFormat", {}).get("numberFormat")
                         fmt = format_from_google(number_format) if number_format else None
                         if fmt:
@@ -679,6 +684,7 @@ class GoogleStore:
             result[title] = {
                 "frozen": int(grid.get("frozenRowCount", 0)) >= 1,
                 "dropdown_cols": dropdown_cols,
+                "dropdown_values": dropdown_values,
                 "format_cols": format_cols,
                 "highlight_cols": highlight_cols,
                 "protected_cols": protected_cols,
