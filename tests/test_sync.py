@@ -366,3 +366,17 @@ def test_the_audit_tab_only_grows(tmp_path: Path) -> None:
     added = [r[:4] for r in second[len(first) :]]
     assert [1, "Статус", "Новое", "В работе"] in added
     assert [2, "Статус", "Новое", "Решено"] in added
+
+
+def test_an_error_cell_left_in_an_auto_column_is_not_filled_over(tmp_path: Path) -> None:
+    store, settings = make_workbook(tmp_path, {"requests": [request(), request()]})
+    book = openpyxl.load_workbook(settings.workbook_path)
+    cell = book[REQ.title].cell(row=2, column=REQ.fields.index("number") + 1)
+    cell.value, cell.data_type = "#N/A", "e"  # e.g. a broken lookup a person put there
+    book.save(settings.workbook_path)
+    sync(store, settings, now=NOW)
+    book = openpyxl.load_workbook(settings.workbook_path)
+    cell = book[REQ.title].cell(row=2, column=REQ.fields.index("number") + 1)
+    assert (cell.value, cell.data_type) == ("#N/A", "e")
+    assert field_values(store, "requests", "number")[1] == 1  # the other row got its №
+    assert "#N/A" in field_values(store, "requests", "check")[0]

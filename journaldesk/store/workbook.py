@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import html
 import logging
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -237,6 +239,9 @@ class WorkbookStore:
             except CalamineError as exc:
                 raise self._not_workbook() from exc
         self.api_calls += 1
+        for title, cells in _error_cells(self.path).items():
+            if title in tabs:
+                _overlay(tabs[title].rows, cells)
         # Private copies: the caller may reshape the rows it got, read_columns must not see that.
         self._cached_rows = {t: [tuple(r) for r in tab.rows] for t, tab in tabs.items()}
         after = self._stat()
@@ -833,3 +838,61 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# --- error cells --------------------------------------------------------------------------------
+
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?\bt="e"[^>]*>(.*?)</c>', re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_SHEET = re.compile(rb"<sheet\b[^>]*>")
+_REL = re.compile(rb"<Relationship\b[^>]*>")
+
+
+def _attr(element: bytes, name: bytes) -> bytes:
+    """One attribute of an XML start tag (attribute order differs between writers)."""
+    found = re.search(rb"\s" + re.escape(name) + rb'="([^"]*)"', element)
+    return found.group(1) if found else b""
+
+
+def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
+    """Cells holding an error (#N/A, #DIV/0!...), by sheet: (row, col, text), 1-based.
+
+    calamine reads an error cell as empty, and an empty auto-filled column would then be
+    "filled" over what a person left there. A quick byte search skips sheets with no error.
+    """
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    try:
+        with zipfile.ZipFile(path) as book:
+            rels = {
+                _attr(r, b"Id"): _attr(r, b"Target")
+                for r in _REL.findall(book.read("xl/_rels/workbook.xml.rels"))
+            }
+            for sheet in _SHEET.findall(book.read("xl/workbook.xml")):
+                name, rel = _attr(sheet, b"name"), _attr(sheet, b"r:id")
+                target = rels.get(rel, b"").decode().lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                try:
+                    data = book.read(member)
+                except KeyError:
+                    continue
+                if b't="e"' not in data:
+                    continue
+                title = html.unescape(name.decode())
+                for letters, row, inner in _ERROR_CELL.findall(data):
+                    value = _VALUE.search(inner)
+                    text = html.unescape(value.group(1).decode()) if value else "#ERROR!"
+                    col = column_index_from_string(letters.decode())
+                    found.setdefault(title, []).append((int(row), col, text))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    return found
+
+
+def _overlay(rows: list[list[RawValue]], cells: list[tuple[int, int, str]]) -> None:
+    """Put error texts into the rows calamine read (growing them as needed)."""
+    for row, col, text in cells:
+        while len(rows) < row:
+            rows.append([])
+        values = rows[row - 1]
+        values.extend([None] * (col - len(values)))
+        values[col - 1] = text
