@@ -440,18 +440,16 @@ def sync(
         _count(report, plan, parsed)
         for key, rows in plan.unfound.items():
             report.notes.append(
-                f"Лист «{schema[key].title}», строки {', '.join(map(str, rows))}: не заполнены "
-                f"ни {', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
+                f"Лист «{schema[key].title}», строки {', '.join(map(str, rows))}: не заполнен "
+                f"ни один из столбцов "
+                f"{', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
                 f"строки пропущены, пока их не заполнят"
             )
         report.notes += unchecked_notes(parsed)
         for text in report.notes:
             log.warning(text)
         if not plan.pending and not plan.history:
-            report.api_calls = store.api_calls - calls0
-            report.seconds = clock() - t0
-            log.info("Синхронизация без изменений: %s", report.summary_ru())
-            return report
+            return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
 
         writes, report.moved = aim(store, plan.pending, parsed, schema)
         number_col = (schema["requests"].title, parsed["requests"].col_index["number"])
@@ -461,10 +459,9 @@ def sync(
         unwritten = set(plan.requests.new_numbers.values()) - given
         history = [h for h in plan.history if h["number"] not in unwritten]
         if not writes and not history:
-            report.api_calls = store.api_calls - calls0
-            report.seconds = clock() - t0
-            log.info("Синхронизация: всё отложено до следующего запуска: %s", report.summary_ru())
-            return report
+            return _no_write(
+                report, store.api_calls - calls0, clock() - t0, "всё отложено до следующего запуска"
+            )
         history_cells = append_cells(parsed["changes"], history)
         report.cells = len(writes)
         report.new_numbers = len(given)
@@ -476,6 +473,13 @@ def sync(
         report.wrote = True
         report.api_calls = store.api_calls - calls0
     log.info("Синхронизация: %s", report.summary_ru())
+    return report
+
+
+def _no_write(report: SyncReport, calls: int, seconds: float, why: str) -> SyncReport:
+    """Finish a run that writes nothing: no quota spent, no noise in the sheet; the log has it."""
+    report.api_calls, report.seconds = calls, seconds
+    log.info("Синхронизация (%s): %s", why, report.summary_ru())
     return report
 
 
