@@ -13,7 +13,7 @@ from journaldesk.config import load_settings
 from journaldesk.demo_data import demo_rows
 from journaldesk.init import plan_init
 from journaldesk.schema import Schema, load_schema
-from journaldesk.store.base import CellWrite, Snapshot
+from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 from journaldesk.sync import SyncReport, sync
 
@@ -35,19 +35,23 @@ def demo_settings() -> dict[str, object]:
     }
 
 
-def fill_cells(schema: Schema, rows: dict[str, list[dict[str, object]]]) -> list[CellWrite]:
-    """The demo rows as cell writes under each tab's header row."""
-    from journaldesk.sync import _FORMATS  # the formats the sync itself writes
-
+def fill_cells(
+    schema: Schema,
+    rows: dict[str, list[dict[str, object]]],
+    offsets: dict[str, int] | None = None,
+) -> list[CellWrite]:
+    """Rows by field name as cell writes under each tab's header, after `offsets` rows already
+    there (e.g. the calendar rows `init` seeded), with the formats the sync itself writes."""
     cells = []
     for key, items in rows.items():
         tab = schema[key]
+        first = 2 + (offsets or {}).get(key, 0)
         for i, values in enumerate(items):
             for col, column in enumerate(tab.columns, start=1):
                 value = values.get(column.field)
-                if value is None:
-                    continue
-                cells.append(CellWrite(tab.title, i + 2, col, value, _FORMATS.get(column.type)))
+                if value is not None:
+                    fmt = NUMBER_FORMATS.get(column.type)
+                    cells.append(CellWrite(tab.title, first + i, col, value, fmt))
     return cells
 
 
@@ -85,15 +89,8 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
             plan.seed_rows = [(t, r) for t, r in plan.seed_rows if t != schedule_title]
         store.apply_init(plan)
         seeded = {t: len(r) for t, r in plan.seed_rows}
-        cells = fill_cells(schema, {k: v for k, v in rows.items() if k != "calendar"})
-        cal_tab = schema["calendar"]
-        offset = seeded.get(cal_tab.title, 0)
-        for i, values in enumerate(rows.get("calendar", [])):
-            for col, column in enumerate(cal_tab.columns, start=1):
-                if values.get(column.field) is not None:
-                    cells.append(
-                        CellWrite(cal_tab.title, offset + i + 2, col, values[column.field])
-                    )
+        offsets = {key: seeded.get(schema[key].title, 0) for key in rows}
+        cells = fill_cells(schema, rows, offsets)
         store.write(cells)
     report = sync(WorkbookStore(book), settings, now=now)
     return demo_report(book, settings_file, report, rows)

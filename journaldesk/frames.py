@@ -17,7 +17,7 @@ import pandas as pd
 from journaldesk.cells import parse_column
 from journaldesk.errors import StructureError
 from journaldesk.schema import Tab
-from journaldesk.store.base import TabData
+from journaldesk.store.base import TabData, column_letter
 
 __all__ = ["ParsedTab", "column_letter", "find_headers", "parse_tab"]
 
@@ -43,15 +43,6 @@ class ParsedTab:
     col_index: dict[str, int]
     problems: dict[int, list[str]]
     last_row: int
-
-
-def column_letter(col: int) -> str:
-    """The sheet letter of a 1-based column number: 1 -> A, 27 -> AA."""
-    letters = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 def _header_key(cell: object) -> str:

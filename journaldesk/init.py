@@ -12,10 +12,9 @@ from typing import Any
 from journaldesk.frames import find_headers
 from journaldesk.schema import Schema, Tab, load_schema
 from journaldesk.school_calendar import regulation_hours, school_year_entries
-from journaldesk.store.base import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT, InitPlan, Snapshot
+from journaldesk.store.base import NUMBER_FORMATS, InitPlan, Snapshot
 from journaldesk.textfmt import is_blank
 
-_FORMATS = {"datetime": DATETIME_FORMAT, "date": DATE_FORMAT, "time": TIME_FORMAT}
 # Which state column gets colours, and which colour each value gets.
 _HIGHLIGHTS = {
     "requests": (
@@ -118,7 +117,7 @@ def plan_init(
                 stale = known is not None and list(known) != list(column.values)
                 if missing or stale:
                     plan.dropdowns.append((tab.title, col, list(column.values)))
-            fmt = _FORMATS.get(column.type)
+            fmt = NUMBER_FORMATS.get(column.type)
             if fmt and info.get("format_cols", {}).get(col) != fmt:
                 plan.number_formats.append((tab.title, col, fmt))
             if column.owner == "derived" and col not in info.get("protected_cols", set()):

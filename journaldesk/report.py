@@ -23,7 +23,7 @@ from journaldesk.errors import UserError
 from journaldesk.frames import ParsedTab
 from journaldesk.requests import local_now
 from journaldesk.schema import Schema, load_schema
-from journaldesk.store.base import DATE_FORMAT, DATETIME_FORMAT, CellWrite, Store
+from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Store
 from journaldesk.summary import WeekFigures, default_week, monday_of, week_figures
 from journaldesk.sync import parse_snapshot, plain, plan_sheet
 from journaldesk.textfmt import count, day, hours, is_blank, moment, plural
@@ -39,7 +39,6 @@ CHART_NAMES = {
     "sla": "sla_trend.png",
     "consent": "consent_by_class.png",
 }
-_FORMATS = {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT}
 
 
 # --- formatting for the templates --------------------------------------------------------------
@@ -252,7 +251,9 @@ def history_writes(
         for c in tab.columns:
             value = None if clear else plain(row_values.get(c.field))
             out.append(
-                CellWrite(tab.title, row, parsed.col_index[c.field], value, _FORMATS.get(c.type))
+                CellWrite(
+                    tab.title, row, parsed.col_index[c.field], value, NUMBER_FORMATS.get(c.type)
+                )
             )
         return out
 
@@ -300,7 +301,11 @@ def journal_cells(
     row = parsed.last_row + 1
     return [
         CellWrite(
-            tab.title, row, parsed.col_index[name], plain(value), _FORMATS.get(tab.col(name).type)
+            tab.title,
+            row,
+            parsed.col_index[name],
+            plain(value),
+            NUMBER_FORMATS.get(tab.col(name).type),
         )
         for name, value in values.items()
     ]

@@ -28,9 +28,7 @@ from journaldesk.privacy import mask_all
 from journaldesk.requests import RequestPlan, local_now, plan_requests
 from journaldesk.schema import Column, Schema, Tab, load_schema
 from journaldesk.store.base import (
-    DATE_FORMAT,
-    DATETIME_FORMAT,
-    TIME_FORMAT,
+    NUMBER_FORMATS,
     CellValue,
     CellWrite,
     Snapshot,
@@ -42,7 +40,6 @@ from journaldesk.worktime import WorkCalendar
 log = logging.getLogger(__name__)
 
 JOB_SYNC = "Синхронизация"
-_FORMATS = {"datetime": DATETIME_FORMAT, "date": DATE_FORMAT, "time": TIME_FORMAT}
 
 
 @dataclass(frozen=True)
@@ -259,7 +256,7 @@ def aim(
                     now_row,
                     p_tab.col_index[p.field],
                     p.value,
-                    _FORMATS.get(column.type),
+                    NUMBER_FORMATS.get(column.type),
                 )
             )
     return writes, skipped
@@ -283,7 +280,7 @@ def append_cells(parsed: ParsedTab, rows: list[dict[str, object]]) -> list[CellW
                     sheet_row,
                     parsed.col_index[field_name],
                     plain(value),
-                    _FORMATS.get(column.type),
+                    NUMBER_FORMATS.get(column.type),
                 )
             )
     return out

@@ -17,7 +17,7 @@ import pytest
 from journaldesk.config import Settings
 from journaldesk.init import plan_init
 from journaldesk.store.base import Store
-from tests.helpers import make_workbook, rows_to_cells, settings_for
+from tests.helpers import fill_under_seeds, make_workbook, settings_for
 
 pytest_plugins = ["tests.sheets_api.fixtures"]
 
@@ -39,14 +39,7 @@ def _google_sheet(server: Any, factory: Callable[..., Any], tmp_path: Path, tabs
     store = factory(sid)
     plan = plan_init(store.read(), store.describe())
     store.apply_init(plan)
-    offsets = {
-        key: len(rows)
-        for key, title in (("schedule", "График"), ("calendar", "Календарь"))
-        for t, rows in plan.seed_rows
-        if t == title
-    }
-    if tabs:
-        store.write(rows_to_cells(tabs, offsets))
+    fill_under_seeds(store, plan, tabs)
     settings = settings_for(tmp_path)
     return Sheet("google", factory(sid), settings, lambda: factory(sid), server, sid)
 

@@ -8,9 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from journaldesk.config import Settings, parse_settings
+from journaldesk.demo import fill_cells
 from journaldesk.init import plan_init
 from journaldesk.schema import load_schema
-from journaldesk.store.base import CellWrite, Snapshot
+from journaldesk.store.base import InitPlan, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 
 TZ = ZoneInfo("Europe/Simferopol")
@@ -50,19 +51,13 @@ def settings_for(tmp_path: Path, **extra: Any) -> Settings:
     return parse_settings(data, tmp_path)
 
 
-def rows_to_cells(
-    tabs: dict[str, list[dict[str, Any]]], offsets: dict[str, int] | None = None
-) -> list[CellWrite]:
-    """Rows by field name as cell writes under each tab's header (after `offsets` rows)."""
-    cells = []
-    for key, rows in tabs.items():
-        tab = SCHEMA[key]
-        start = 2 + (offsets or {}).get(key, 0)
-        for i, values in enumerate(rows):
-            for col, column in enumerate(tab.columns, start=1):
-                if values.get(column.field) is not None:
-                    cells.append(CellWrite(tab.title, start + i, col, values[column.field]))
-    return cells
+def fill_under_seeds(store: Any, plan: InitPlan, tabs: dict[str, list[dict[str, Any]]]) -> None:
+    """Write rows by field name under each tab's header and the rows `init` seeded there."""
+    if not tabs:
+        return
+    seeded = {title: len(rows) for title, rows in plan.seed_rows}
+    offsets = {key: seeded.get(SCHEMA[key].title, 0) for key in tabs}
+    store.write(fill_cells(SCHEMA, tabs, offsets))
 
 
 def make_workbook(
@@ -75,14 +70,7 @@ def make_workbook(
     if not seed:
         plan.seed_rows = [(t, r) for t, r in plan.seed_rows if t != SCHEMA["calendar"].title]
     store.apply_init(plan)
-    offsets = {
-        key: len(rows)
-        for key in ("schedule", "calendar")
-        for title, rows in plan.seed_rows
-        if title == SCHEMA[key].title
-    }
-    if tabs:
-        store.write(rows_to_cells(tabs, offsets))
+    fill_under_seeds(store, plan, tabs or {})
     return WorkbookStore(settings.workbook_path), settings
 
 

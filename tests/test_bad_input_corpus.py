@@ -64,8 +64,11 @@ GROUPS: dict[str, tuple[str, list[Case]]] = {
             req("year_1995", "год 1995", received_at="01.12.1995"),
             req("hour_25", "такого времени нет", received_at="01.12.2026 25:00"),
             req("bool_as_date", "это не дата", received_at=True),
-            req("small_number_as_date", "это число", received_at=42),
-            req("negative_number_as_date", "это число", resolved_at=-5),
+            # A number in a date column: read as a number, or (workbook: the column has the
+            # date format init gives it) as a date in 1900 — either way the person is asked
+            # for a real date.
+            req("small_number_as_date", "Введите дату как", received_at=42),
+            req("negative_number_as_date", "Введите дату как", resolved_at=-5),
             req("misspelt_month", "не удалось понять месяц", received_at="1 дикабря 2026"),
             req("resolved_today_word", "нужна сама дата", status="Решено", resolved_at="сегодня"),
             req("iso_date_ok", None, received_at="2026-11-30 14:30"),

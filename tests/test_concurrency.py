@@ -27,7 +27,7 @@ from journaldesk import sync as sync_module
 from journaldesk.init import plan_init
 from journaldesk.store.google import GoogleStore, to_json_value
 from journaldesk.sync import sync
-from tests.helpers import REQ, SCHEMA, at, request, rows_to_cells, settings_for
+from tests.helpers import REQ, SCHEMA, at, fill_under_seeds, request, settings_for
 from tests.sheets_api.server import Spreadsheet
 
 # Seeded trials; more with JOURNALDESK_TRIALS=500 (about 0.4 s each on a 2-core machine).
@@ -208,12 +208,11 @@ def _template(server: Any, store_for: Any, tmp_path: Any) -> tuple[Spreadsheet, 
     plan = plan_init(store.read(), store.describe())
     plan.seed_rows = [(t, r) for t, r in plan.seed_rows if t != SCHEMA["calendar"].title]
     store.apply_init(plan)
-    seeded = {"schedule": len(next(r for t, r in plan.seed_rows if t == SCHEMA["schedule"].title))}
     rows = [
         request(description=f"исходное-{i}", topic=TOPICS[i % len(TOPICS)], status=None)
         for i in range(8)
     ]
-    store.write(rows_to_cells({"requests": rows}, seeded))
+    fill_under_seeds(store, plan, {"requests": rows})
     settings = settings_for(tmp_path)
     sync(store_for(sid), settings, now=at("01.12.2026 14:50"))
     return server.book(sid), settings

@@ -22,6 +22,17 @@ CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 DATE_FORMAT = "DD.MM.YYYY"
 TIME_FORMAT = "HH:MM"
+# The number format a value of each schema column type is written with.
+NUMBER_FORMATS = {"datetime": DATETIME_FORMAT, "date": DATE_FORMAT, "time": TIME_FORMAT}
+
+
+def column_letter(col: int) -> str:
+    """The sheet letter of a 1-based column number: 1 -> A, 27 -> AA."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 @dataclass

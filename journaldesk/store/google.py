@@ -33,7 +33,14 @@ from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_DRIVE_URL
 
 from journaldesk.errors import OutsideFailure, SettingsError, StoreUnavailable
-from journaldesk.store.base import CellWrite, InitPlan, RawValue, Snapshot, TabData
+from journaldesk.store.base import (
+    CellWrite,
+    InitPlan,
+    RawValue,
+    Snapshot,
+    TabData,
+    column_letter,
+)
 from journaldesk.store.retry import RetryPolicy, call_with_retry, describe_failure
 
 log = logging.getLogger(__name__)
@@ -222,15 +229,6 @@ def _is_nat(value: Any) -> bool:
 def quote_title(title: str) -> str:
     """A sheet title quoted for an A1 range ('My tab', with ' doubled)."""
     return "'" + title.replace("'", "''") + "'"
-
-
-def col_letter(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _a1_start(range_a1: str) -> tuple[int, int]:
@@ -494,7 +492,7 @@ class GoogleStore:
         wanted = [(title, c) for title, cols in spec.items() for c in cols]
         if not wanted:
             return {title: [] for title in spec}
-        ranges = [f"{quote_title(t)}!{col_letter(c)}:{col_letter(c)}" for t, c in wanted]
+        ranges = [f"{quote_title(t)}!{column_letter(c)}:{column_letter(c)}" for t, c in wanted]
         reply = self._call(
             "повторное чтение столбцов таблицы",
             lambda: self._http.values_batch_get(
@@ -525,7 +523,7 @@ class GoogleStore:
         data = []
         for title, by_cell in cells.items():
             for r1, c1, r2, c2, rows in merge_ranges(by_cell):
-                a1 = f"{col_letter(c1)}{r1}:{col_letter(c2)}{r2}"
+                a1 = f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}"
                 data.append({"range": f"{quote_title(title)}!{a1}", "values": rows})
         return data
 
