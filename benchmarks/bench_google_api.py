@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gspread
 from google.oauth2.service_account import Credentials
 
-from journaldesk.schema import load_schema
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import CellWrite
 from journaldesk.store.google import SCOPES, GoogleStore, RoutedSession
 from journaldesk.store.retry import RetryPolicy

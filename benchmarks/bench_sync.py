@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from journaldesk.config import parse_settings
-from journaldesk.init import seed_rows
-from journaldesk.schema import load_schema
+from journaldesk.jobs.init import seed_rows
+from journaldesk.settings import parse_settings
+from journaldesk.sheet.schema import load_schema
 
 TZ = ZoneInfo("Europe/Simferopol")
 NOW = dt.datetime(2026, 12, 2, 15, 30, tzinfo=TZ)
@@ -65,8 +65,8 @@ def build(path: Path, rows: int) -> None:
 
 def run_one(path: Path, phase: str) -> dict:
     """One sync in this process; the parent reads our peak memory."""
+    from journaldesk.jobs.sync import sync
     from journaldesk.store.workbook import WorkbookStore
-    from journaldesk.sync import sync
 
     settings = parse_settings({"workbook": {"path": str(path)}}, path.parent)
     store = WorkbookStore(path)

@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
-from journaldesk.school_calendar import regulation_hours, school_year_bounds, school_year_entries
-from journaldesk.worktime import WorkCalendar, from_minutes
+from journaldesk.rules.school_year import regulation_hours, school_year_bounds, school_year_entries
+from journaldesk.rules.worktime import WorkCalendar, from_minutes
 
 N = 100_000
 TZ = "Europe/Simferopol"

@@ -1,5 +1,5 @@
 """`python -m journaldesk ...` runs the command line (the same as the `journaldesk` command)."""
 
-from journaldesk.cli import main
+from journaldesk.cli.main import main
 
 main()

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from journaldesk.config import Settings
-from journaldesk.init import plan_init
+from journaldesk.jobs.init import plan_init
+from journaldesk.settings import Settings
 from journaldesk.store.base import Store
 from tests.helpers import fill_under_seeds, make_workbook, settings_for
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from journaldesk.config import Settings, parse_settings
-from journaldesk.demo import fill_cells
-from journaldesk.init import plan_init
-from journaldesk.schema import load_schema
+from journaldesk.jobs.demo import fill_cells
+from journaldesk.jobs.init import plan_init
+from journaldesk.settings import Settings, parse_settings
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import InitPlan, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 

@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 
 from journaldesk.errors import StructureError
-from journaldesk.init import plan_init
+from journaldesk.jobs.init import plan_init
+from journaldesk.jobs.sync import sync
 from journaldesk.store.base import Snapshot
-from journaldesk.sync import sync
 from tests.corpus.grids import column_values, forbidden_changes, grid_of
 from tests.helpers import SCHEMA, at, request
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from journaldesk.booking import (
+from journaldesk.rules.booking import (
     BookingPlan,
     Slot,
     agenda,
@@ -25,9 +25,8 @@ from journaldesk.booking import (
     plan_bookings,
     rooms_by_weekday,
 )
-from journaldesk.config import Settings, parse_settings
-from journaldesk.school_calendar import regulation_hours, school_year_entries
-from journaldesk.worktime import (
+from journaldesk.rules.school_year import regulation_hours, school_year_entries
+from journaldesk.rules.worktime import (
     KIND_CANCELLED,
     KIND_EXTRA,
     KIND_VACATION,
@@ -35,6 +34,7 @@ from journaldesk.worktime import (
     WorkCalendar,
     to_minutes,
 )
+from journaldesk.settings import Settings, parse_settings
 
 TZ = "Europe/Simferopol"
 ZONE = ZoneInfo(TZ)

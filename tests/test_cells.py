@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journaldesk.cells import Parsed, parse_cell, parse_column, quote_raw
-from journaldesk.schema import load_schema
+from journaldesk.sheet.cells import Parsed, parse_cell, parse_column, quote_raw
+from journaldesk.sheet.schema import load_schema
 
 SCHEMA = load_schema()
 REQ = SCHEMA["requests"]

@@ -8,7 +8,7 @@ import filelock
 import yaml
 from click.testing import CliRunner
 
-from journaldesk.cli import main
+from journaldesk.cli.main import main
 from tests.helpers import make_workbook, request
 
 

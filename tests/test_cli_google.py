@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from journaldesk.cli import main
+from journaldesk.cli.main import main
 from tests.helpers import REQ
 
 
@@ -79,7 +79,7 @@ def test_permission_denied_names_the_service_account_to_share_with(
 def test_init_puts_back_a_dropdown_list_that_differs_from_the_schema(
     tmp_path: Path, sheets_server, service_account_info
 ) -> None:
-    from journaldesk.init import plan_init
+    from journaldesk.jobs.init import plan_init
     from journaldesk.store.google import GoogleStore
 
     sid = sheets_server.create_spreadsheet()

@@ -23,10 +23,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from journaldesk import sync as sync_module
-from journaldesk.init import plan_init
+from journaldesk.jobs import sync as sync_module
+from journaldesk.jobs.init import plan_init
+from journaldesk.jobs.sync import sync
 from journaldesk.store.google import GoogleStore, to_json_value
-from journaldesk.sync import sync
 from tests.helpers import REQ, SCHEMA, at, fill_under_seeds, request, settings_for
 from tests.sheets_api.server import Spreadsheet
 

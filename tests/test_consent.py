@@ -9,9 +9,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journaldesk import consent as c
-from journaldesk.consent import ConsentRules, chase_list, consent_rows, coverage, staff_readiness
-from journaldesk.schema import load_schema
+from journaldesk.rules import consent as c
+from journaldesk.rules.consent import (
+    ConsentRules,
+    chase_list,
+    consent_rows,
+    coverage,
+    staff_readiness,
+)
+from journaldesk.sheet.schema import load_schema
 
 SCHEMA = load_schema()
 TAB = SCHEMA["consent"]

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from journaldesk import demo_data
-from journaldesk.cells import parse_cell
-from journaldesk.demo_data import BAD_CELLS, BEHIND_CLASSES, demo_rows
-from journaldesk.schema import SCHEMA_PATH, load_schema
+from journaldesk.jobs import demo_data
+from journaldesk.jobs.demo_data import BAD_CELLS, BEHIND_CLASSES, demo_rows
+from journaldesk.resources import default_file
+from journaldesk.sheet.cells import parse_cell
+from journaldesk.sheet.schema import load_schema
 
 TZ = ZoneInfo("Europe/Simferopol")
 NOW = dt.datetime(2026, 11, 25, 13, 30, tzinfo=TZ)
@@ -291,7 +292,7 @@ def test_calendar_has_a_council_next_week_and_an_extra_saturday(data):
 
 
 def test_vacations_match_the_school_calendar_file():
-    calendar = yaml.safe_load((SCHEMA_PATH.parent / "calendar.yaml").read_text(encoding="utf-8"))
+    calendar = yaml.safe_load(default_file("calendar.yaml").read_text(encoding="utf-8"))
     plan = calendar["school_years"][2026]["vacations"]
     in_file = [(v["from"][:5], v["to"][:5]) for v in plan]
     ours = [

@@ -21,11 +21,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from journaldesk.cli import main
+from journaldesk.cli.main import main
 from journaldesk.errors import OutsideFailure
+from journaldesk.jobs.sync import sync
 from journaldesk.store.retry import RetryPolicy
 from journaldesk.store.workbook import WorkbookStore
-from journaldesk.sync import sync
 from tests.corpus.grids import google_grid, workbook_grid
 from tests.helpers import REQ, at, make_workbook, request
 

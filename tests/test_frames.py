@@ -8,8 +8,8 @@ import time
 import pytest
 
 from journaldesk.errors import StructureError
-from journaldesk.frames import column_letter, find_headers, parse_tab
-from journaldesk.schema import load_schema
+from journaldesk.sheet.frames import column_letter, find_headers, parse_tab
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import TabData
 
 SCHEMA = load_schema()

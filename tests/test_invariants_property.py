@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journaldesk.sync import sync
+from journaldesk.jobs.sync import sync
 from tests.helpers import REQ, SCHEMA, at, make_workbook, tab_rows
 
 NOW = at("02.12.2026 15:30")

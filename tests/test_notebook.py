@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import nbformat
 import pytest
 
-from journaldesk import notebook_helpers as nh
-from journaldesk.config import load_settings
-from journaldesk.demo import build_demo
-from journaldesk.schema import load_schema
+from journaldesk.jobs import notebook as nh
+from journaldesk.jobs.demo import build_demo
+from journaldesk.settings import load_settings
+from journaldesk.sheet.schema import load_schema
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "administrator.ipynb"
 TZ = ZoneInfo("Europe/Simferopol")

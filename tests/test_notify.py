@@ -15,9 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from journaldesk.config import Settings, parse_settings
 from journaldesk.errors import OutsideFailure, SettingsError
-from journaldesk.notify import (
+from journaldesk.jobs.notify import (
     Attachment,
     Sender,
     SmtpSender,
@@ -25,6 +24,7 @@ from journaldesk.notify import (
     send_digest,
     sender_from_settings,
 )
+from journaldesk.settings import Settings, parse_settings
 
 PASSWORD = "s3cret-Pa55"
 RUSSIAN_PASSWORD = "Пароль-2026"

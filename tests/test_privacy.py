@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journaldesk.privacy import MASK, mask_all, mask_emails, mask_secrets
+from journaldesk.rules.privacy import MASK, mask_all, mask_emails, mask_secrets
 
 
 @pytest.mark.parametrize(

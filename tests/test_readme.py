@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from journaldesk.cli import main
-from journaldesk.docs import all_tables
+from journaldesk.cli.main import main
+from journaldesk.sheet.docs import all_tables
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -17,7 +17,7 @@ def test_readme_column_tables_match_the_schema() -> None:
     start = text.index("<!-- columns:start -->") + len("<!-- columns:start -->")
     end = text.index("<!-- columns:end -->")
     assert text[start:end].strip() == all_tables().strip(), (
-        "README.md is out of date: paste the output of `python -m journaldesk.docs`"
+        "README.md is out of date: paste the output of `python -m journaldesk.sheet.docs`"
     )
 
 

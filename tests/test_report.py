@@ -19,13 +19,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from journaldesk import cli_summary
-from journaldesk.config import Settings, load_settings
-from journaldesk.demo import SETTINGS_NAME, build_demo
+from journaldesk.cli import summary as cli_summary
 from journaldesk.errors import UserError
-from journaldesk.frames import ParsedTab, parse_tab
-from journaldesk.report import (
-    TEMPLATES_DIR,
+from journaldesk.jobs.demo import SETTINGS_NAME, build_demo
+from journaldesk.jobs.report import (
     charts,
     environment,
     history_writes,
@@ -34,11 +31,14 @@ from journaldesk.report import (
     render,
     run_summary,
 )
-from journaldesk.schema import load_schema
+from journaldesk.jobs.sync import parse_snapshot, plan_sheet
+from journaldesk.resources import template_file
+from journaldesk.rules.summary import OverdueItem, WeekFigures, week_figures
+from journaldesk.settings import Settings, load_settings
+from journaldesk.sheet.frames import ParsedTab, parse_tab
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store import open_store
 from journaldesk.store.base import Snapshot, TabData
-from journaldesk.summary import OverdueItem, WeekFigures, week_figures
-from journaldesk.sync import parse_snapshot, plan_sheet
 
 SCHEMA = load_schema()
 TZ = ZoneInfo("Europe/Simferopol")
@@ -110,7 +110,7 @@ def test_the_templates_are_strict_and_html_is_escaped() -> None:
     assert env.undefined is jinja2.StrictUndefined
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ f.no_such_figure }}").render(f=empty_week())
-    assert all((TEMPLATES_DIR / name).is_file() for name in TEMPLATES)
+    assert all(template_file(name).is_file() for name in TEMPLATES)
     week = dataclasses.replace(
         empty_week(),
         overdue_now=1,

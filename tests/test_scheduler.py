@@ -15,12 +15,10 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 
-from journaldesk.cli_run import run as run_command
-from journaldesk.config import Settings, load_settings
-from journaldesk.demo import build_demo
+from journaldesk.cli.run import run as run_command
 from journaldesk.errors import StructureError
-from journaldesk.frames import parse_tab
-from journaldesk.scheduler import (
+from journaldesk.jobs.demo import build_demo
+from journaldesk.runner.scheduler import (
     REMINDER,
     SUMMARY,
     SYNC,
@@ -36,7 +34,9 @@ from journaldesk.scheduler import (
     save_state,
     summary_moment,
 )
-from journaldesk.schema import load_schema
+from journaldesk.settings import Settings, load_settings
+from journaldesk.sheet.frames import parse_tab
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store import open_store
 
 TZ = ZoneInfo("Europe/Simferopol")

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from journaldesk.errors import SettingsError
-from journaldesk.school_calendar import (
+from journaldesk.rules.school_year import (
     regulation_hours,
     school_year_bounds,
     school_year_entries,
 )
-from journaldesk.worktime import CalendarEntry, WorkCalendar
+from journaldesk.rules.worktime import CalendarEntry, WorkCalendar
 
 D = dt.date
 

@@ -14,11 +14,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from journaldesk.cli import main
-from journaldesk.report import run_summary
-from journaldesk.scheduler import digest_items, digest_text
+from journaldesk.cli.main import main
+from journaldesk.jobs.report import run_summary
+from journaldesk.jobs.sync import parse_snapshot, plan_sheet, sync
+from journaldesk.runner.scheduler import digest_items, digest_text
 from journaldesk.store.retry import RetryPolicy
-from journaldesk.sync import parse_snapshot, plan_sheet, sync
 from tests.corpus.grids import column_values, grid_of
 from tests.helpers import REQ, SCHEMA, at, local, make_workbook, request
 

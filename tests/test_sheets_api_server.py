@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import urllib.parse
 from pathlib import Path
@@ -30,14 +29,16 @@ from tests.sheets_api.server import (
     resolve_range,
 )
 
-# The recordings live in the shared reference folder beside the repository.
-CASSETTE_DIR = Path(
-    os.environ.get(
-        "JOURNALDESK_CASSETTES",
-        Path(__file__).resolve().parents[2] / "shared" / "reference" / "sheets-api-cassettes",
-    )
-)
+# Recorded real Sheets API traffic (MIT-licensed, LICENSE-gspread.txt beside it), kept in the repo.
+CASSETTE_DIR = Path(__file__).resolve().parent / "sheets_api" / "cassettes"
 CASSETTES = sorted(CASSETTE_DIR.glob("*.json"))
+
+
+def test_the_recordings_are_in_the_repository() -> None:
+    assert len(CASSETTES) >= 10
+    assert (CASSETTE_DIR / "LICENSE-gspread.txt").is_file()
+
+
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
 ID_KEYS = {"sheetId", "protectedRangeId"}
 # Keys whose values must match the recording exactly, not just in type.

@@ -13,14 +13,14 @@ import pytest
 import time_machine
 from click.testing import CliRunner, Result
 
-from journaldesk.cli_slots import slots, week_of
-from journaldesk.config import load_settings
-from journaldesk.demo import build_demo
+from journaldesk.cli.slots import slots, week_of
 from journaldesk.errors import UserError
-from journaldesk.schema import load_schema
+from journaldesk.jobs.demo import build_demo
+from journaldesk.jobs.sync import parse_snapshot
+from journaldesk.settings import load_settings
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import CellWrite
 from journaldesk.store.workbook import WorkbookStore
-from journaldesk.sync import parse_snapshot
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Europe/Simferopol"))  # a Wednesday
 

@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from journaldesk.jobs.sync import sync
+from journaldesk.sheet.textfmt import is_blank
 from journaldesk.store.base import CellWrite
-from journaldesk.sync import sync
-from journaldesk.textfmt import is_blank
 from tests.corpus.grids import forbidden_changes, workbook_grid
 from tests.helpers import REQ, at, local, make_workbook, request, tab_rows
 

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from journaldesk.errors import OutsideFailure, SettingsError, StoreUnavailable
-from journaldesk.init import plan_init
-from journaldesk.schema import load_schema
+from journaldesk.jobs.init import plan_init
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import DATETIME_FORMAT, CellWrite, Store
 from journaldesk.store.google import (
     GoogleStore,

@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journaldesk.config import Settings, parse_settings
-from journaldesk.privacy import MASK
-from journaldesk.schema import load_schema
-from journaldesk.store.base import Snapshot, TabData
-from journaldesk.summary import (
+from journaldesk.jobs.sync import parse_snapshot, plan_sheet
+from journaldesk.rules.privacy import MASK
+from journaldesk.rules.summary import (
     NAME_MASK,
     WeekFigures,
     available_slots,
@@ -22,8 +20,10 @@ from journaldesk.summary import (
     quote,
     week_figures,
 )
-from journaldesk.sync import parse_snapshot, plan_sheet
-from journaldesk.textfmt import count
+from journaldesk.settings import Settings, parse_settings
+from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.textfmt import count
+from journaldesk.store.base import Snapshot, TabData
 
 SCHEMA = load_schema()
 TZ = "Europe/Simferopol"  # UTC+3 all year
@@ -232,7 +232,7 @@ def test_consultation_slots_booked_and_available(week: WeekFigures, settings: Se
 
 def test_available_slots_respect_capacity_buffer_and_daily_cap(settings: Settings) -> None:
     parsed = parse_snapshot(snapshot(), SCHEMA, TZ)
-    from journaldesk.calendar_rules import build_calendar
+    from journaldesk.rules.calendar import build_calendar
 
     cal = build_calendar(
         parsed["schedule"].frame, parsed["calendar"].frame, tz=TZ, earliest=None, now=NOW
@@ -335,5 +335,5 @@ def test_plural_forms(n: int, text: str) -> None:
 
 
 def test_module_reads_no_clock() -> None:
-    source = Path(__file__).resolve().parent.parent / "journaldesk" / "summary.py"
+    source = Path(__file__).resolve().parent.parent / "journaldesk" / "rules" / "summary.py"
     assert "datetime.now" not in source.read_text() and "dt.datetime.now" not in source.read_text()

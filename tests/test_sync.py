@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from journaldesk.errors import StructureError
+from journaldesk.jobs.sync import remap_rows, sync
 from journaldesk.store.base import CellWrite
-from journaldesk.sync import remap_rows, sync
 from tests.helpers import REQ, SCHEMA, at, field_values, local, make_workbook, request, tab_rows
 
 NOW = at("01.12.2026 15:10")  # a Tuesday, inside the consultation hours 15:00-17:00

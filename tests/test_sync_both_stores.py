@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from journaldesk.cells import parse_cell
 from journaldesk.errors import OutsideFailure
-from journaldesk.sync import sync
+from journaldesk.jobs.sync import sync
+from journaldesk.sheet.cells import parse_cell
 from tests.helpers import REQ, at, field_values, local, request, tab_rows
 
 NOW = at("01.12.2026 15:10")

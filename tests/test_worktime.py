@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journaldesk.schema import load_schema
-from journaldesk.school_calendar import regulation_hours
-from journaldesk.worktime import (
+from journaldesk.rules.school_year import regulation_hours
+from journaldesk.rules.worktime import (
     CALENDAR_KINDS,
     CalendarEntry,
     WeeklyHours,
@@ -26,6 +25,7 @@ from journaldesk.worktime import (
     minute_to_datetime,
     to_minutes,
 )
+from journaldesk.sheet.schema import load_schema
 
 TZ = "Europe/Simferopol"
 D = dt.date

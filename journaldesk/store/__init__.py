@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from journaldesk.config import Settings
+from journaldesk.settings import Settings
 from journaldesk.store.base import CellWrite, InitPlan, Snapshot, Store, TabData
 
 __all__ = ["CellWrite", "InitPlan", "Snapshot", "Store", "TabData", "open_store"]

@@ -13,8 +13,8 @@ from typing import Any
 import openpyxl
 
 from journaldesk.errors import StructureError
-from journaldesk.frames import find_headers
-from journaldesk.schema import load_schema
+from journaldesk.sheet.frames import find_headers
+from journaldesk.sheet.schema import load_schema
 from journaldesk.store.workbook import LISTS_SHEET
 
 SCHEMA = load_schema()

@@ -1,7 +1,7 @@
 """A local, stateful Google Sheets API v4 server for tests.
 
 It speaks the subset of the API that gspread 6.2.1 and `journaldesk.store.google` call, with the
-wire format of the recorded traffic in shared/reference/sheets-api-cassettes: URL shapes and
+wire format of the recorded traffic in tests/sheets_api/cassettes: URL shapes and
 %-encoded A1 ranges, JSON bodies, keys Google omits (empty `values`, zero values) and Google's
 error body. It also runs the OAuth token endpoint for the signed-JWT grant of a service account,
 so the real google-auth flow runs against it.
