@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journaldesk.rules.privacy import MASK, mask_all, mask_emails, mask_secrets
+from journaldesk.jobs.sync import sync
+from journaldesk.rules.privacy import (
+    MASK,
+    PASSWORD_NOTE,
+    mask_all,
+    mask_emails,
+    mask_secrets,
+    password_notes,
+)
+from tests.helpers import at, field_values, make_workbook, request
 
 
 @pytest.mark.parametrize(
@@ -92,3 +104,56 @@ def test_a_password_with_a_digit_never_survives_and_masking_is_stable(prefix, se
     masked = mask_all(text)
     assert masked.endswith(f"пароль: {MASK}")
     assert mask_all(masked) == masked
+
+
+# --- passwords pasted into the sheet: «Проверка» asks a person to delete them ---------------------
+
+PASSWORD_NOTE_TEXT = "в описании пароль — удалите его из таблицы"
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("не могу войти, пароль: Qwerty123", True),
+        ("логин ivanova пароль 5A-school", True),
+        ("логин и пароль: ivanova Qwerty123", True),
+        ("забыла пароль, помогите", False),
+        ("пароль не подходит", False),
+        ("сбросьте пароль ученику 5А", False),
+        (None, False),
+    ],
+)
+def test_a_description_with_a_password_is_flagged(text, flagged):
+    notes = password_notes(pd.Series([text], index=[7], dtype=object))
+    assert notes == ({7: [PASSWORD_NOTE_TEXT]} if flagged else {})
+
+
+def test_the_note_itself_survives_masking():
+    # The sync masks every «Проверка» text: our own note must not lose a word to it.
+    assert mask_all(PASSWORD_NOTE) == PASSWORD_NOTE == PASSWORD_NOTE_TEXT
+    assert mask_all(f"Дата обращения: дата в будущем; {PASSWORD_NOTE}").endswith(PASSWORD_NOTE)
+
+
+def test_sync_notes_the_password_and_never_rewrites_the_description(tmp_path: Path) -> None:
+    described = "Не могу войти в ЭЖ, логин petrova пароль Qwerty123!"
+    store, settings = make_workbook(
+        tmp_path,
+        {
+            "requests": [
+                request(topic="Утерян логин или пароль", description=described),
+                request(description="Не открывается журнал 2А"),
+            ]
+        },
+    )
+    first = sync(store, settings, now=at("01.12.2026 15:10"))
+    assert first.wrote
+    assert field_values(store, "requests", "description") == [
+        described,
+        "Не открывается журнал 2А",
+    ]
+    checks = field_values(store, "requests", "check")
+    assert checks[0] is not None and PASSWORD_NOTE_TEXT in checks[0]
+    assert "Qwerty123" not in checks[0]
+    assert checks[1] is None or PASSWORD_NOTE_TEXT not in checks[1]
+    # Idempotent: the note is stable, a second sync writes nothing.
+    assert not sync(store, settings, now=at("01.12.2026 15:10")).wrote

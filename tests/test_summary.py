@@ -9,15 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from journaldesk.jobs.sync import parse_snapshot, plan_sheet
-from journaldesk.rules.privacy import MASK
+from journaldesk.rules.privacy import MASK, quote
 from journaldesk.rules.summary import (
-    NAME_MASK,
     WeekFigures,
     available_slots,
     consent_as_of,
     default_week,
     parse_slot,
-    quote,
     week_figures,
 )
 from journaldesk.settings import Settings, parse_settings
@@ -305,11 +303,13 @@ def test_overdue_list_shows_numbers_and_masks_quotes(week: WeekFigures) -> None:
     [item] = week.overdue_list
     assert item.number == 6 and item.requester is None
     assert "anna.ivanova@mail.ru" not in item.quote
-    assert "Иванова" not in item.quote and NAME_MASK in item.quote
+    # The requester is also a parent on «Согласия»: marked as a parent, in any form.
+    assert "Иванова" not in item.quote and "Анна" not in item.quote
+    assert item.quote.startswith("[родитель]")
 
 
 def test_quotes_mask_pasted_passwords() -> None:
-    text = quote("не могу войти, пароль: Qwerty123", [])
+    text = quote("не могу войти, пароль: Qwerty123", None)
     assert "Qwerty123" not in text and MASK in text
 
 

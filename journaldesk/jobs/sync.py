@@ -22,7 +22,7 @@ from journaldesk.rules.audit import audit_rows
 from journaldesk.rules.booking import BookingPlan, plan_bookings, rooms_by_weekday
 from journaldesk.rules.calendar import build_calendar, calendar_notes
 from journaldesk.rules.consent import consent_rows, school_classes
-from journaldesk.rules.privacy import mask_all
+from journaldesk.rules.privacy import mask_all, password_notes
 from journaldesk.rules.requests import RequestPlan, local_now, plan_requests
 from journaldesk.rules.worktime import WorkCalendar
 from journaldesk.settings import Settings
@@ -345,6 +345,8 @@ def plan_sheet(
     plan.derived["consultation"] = bookings.desired
     plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
     for row, items in bookings.notes.items():
+        plan.notes.setdefault(row, []).extend(items)
+    for row, items in password_notes(req.frame["description"]).items():
         plan.notes.setdefault(row, []).extend(items)
     checks = {"requests": _checks(req.frame.index, plan.notes, req)}
     plan.derived["check"] = checks["requests"]

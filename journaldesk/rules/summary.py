@@ -28,7 +28,7 @@ import pandas as pd
 from journaldesk.jobs.sync import SheetPlan
 from journaldesk.rules.calendar import build_calendar
 from journaldesk.rules.consent import coverage, staff_readiness
-from journaldesk.rules.privacy import mask_all
+from journaldesk.rules.privacy import NameIndex, name_index, quote
 from journaldesk.rules.requests import (
     AT_RISK,
     OVERDUE,
@@ -54,7 +54,6 @@ NO_TOPIC = "(тема не указана)"
 TREND_WEEKS = 8
 OVERDUE_LIST_LIMIT = 15
 QUOTE_LIMIT = 90
-NAME_MASK = "[имя скрыто]"
 # «вт 01.12.2026 15:20–15:40, каб. 12»: the date and the slot's start and end.
 _SLOT_RE = re.compile(
     r"(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})\s*[–—-]\s*(\d{1,2}):(\d{2})"
@@ -438,47 +437,10 @@ def _share_from_history(value: object) -> float | None:
 # --- privacy -----------------------------------------------------------------------------------
 
 
-def known_names(parsed: dict[str, ParsedTab]) -> list[str]:
-    """Pupils', parents' and requesters' names (and their surnames), longest first, to scrub."""
-    names: set[str] = set()
-    frames = [
-        (parsed["consent"].frame, ("pupil", "parent")),
-        (parsed["requests"].frame, ("requester",)),
-    ]
-    for frame, fields in frames:
-        for name in fields:
-            for value in frame[name].dropna():
-                text = " ".join(str(value).split())
-                if len(text) < 3:
-                    continue
-                names.add(text)
-                surname = text.split(" ")[0]
-                if len(surname) >= 4:
-                    names.add(surname)
-    return sorted(names, key=len, reverse=True)
-
-
-def scrub(text: str, names: list[str]) -> str:
-    """A request's text for a report: passwords and e-mails masked, known names hidden."""
-    text = mask_all(text)
-    if names:
-        pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE
-        )
-        text = pattern.sub(NAME_MASK, text)
-    return text
-
-
-def quote(text: object, names: list[str], limit: int = QUOTE_LIMIT) -> str:
-    """A short, safe quote of a request's description."""
-    if is_blank(text):
-        return ""
-    one_line = " ".join(str(text).split())
-    safe = scrub(one_line, names)
-    if len(safe) > limit:
-        cut = safe[:limit].rsplit(" ", 1)[0]
-        safe = (cut or safe[:limit]) + "…"
-    return safe
+def sheet_names(parsed: dict[str, ParsedTab]) -> NameIndex:
+    """Everyone named on the sheet, to keep pupils', parents' and applicants' names out of
+    the report (rules.privacy; staff names may stay)."""
+    return name_index(parsed["consent"].frame, parsed["requests"].frame, parsed["staff"].frame)
 
 
 # --- building the figures ----------------------------------------------------------------------
@@ -582,7 +544,7 @@ def week_figures(
     open_now, _ = _open_at(req, audit, now_m, now_m, sheet_tz)
     figures.open_now = int(open_now.sum())
 
-    names = [] if settings.show_names else known_names(parsed)
+    names = None if settings.show_names else sheet_names(parsed)
     figures.overdue_list = _overdue_list(req, parsed, plan, calendar, now_m, names, settings)
 
     # Consultation slots.
@@ -616,7 +578,7 @@ def _overdue_list(
     plan: SheetPlan,
     calendar: WorkCalendar,
     now_m: float,
-    names: list[str],
+    names: NameIndex | None,
     settings: Settings,
 ) -> list[OverdueItem]:
     eff = plan.requests.effective
@@ -636,7 +598,7 @@ def _overdue_list(
                 class_name=None if is_blank(class_name) else str(class_name),
                 due_at=None if is_blank(due_at[row]) else pd.Timestamp(due_at[row]).to_pydatetime(),
                 late_minutes=None if np.isnan(late[i]) else float(late[i]),
-                quote=quote(eff.at[row, "description"], names),
+                quote=quote(eff.at[row, "description"], names, QUOTE_LIMIT),
                 requester=(
                     str(eff.at[row, "requester"])
                     if settings.show_names and not is_blank(eff.at[row, "requester"])
