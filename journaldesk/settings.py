@@ -7,16 +7,13 @@ import os
 import re
 import zoneinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from journaldesk.errors import SettingsError
 from journaldesk.sheet.schema import TopicRule, load_schema
-
-if TYPE_CHECKING:
-    from journaldesk.rules.consent import ConsentRules
 
 DEFAULT_SETTINGS_PATH = Path("config/settings.yaml")
 ENV_CONFIG = "JOURNALDESK_CONFIG"
@@ -161,21 +158,6 @@ class Settings(_Section):
             sla_hours=hours,
             sla_sessions=sessions,
             consultation=base.consultation if over.consultation is None else over.consultation,
-        )
-
-    def consent_rules(self) -> ConsentRules:
-        """The consent campaign's targets as the consent rules take them."""
-        from journaldesk.rules.consent import ConsentRules
-
-        per_class = {
-            name: (spec.get("target"), spec.get("deadline"))
-            for name, spec in self.consent.per_class.items()
-        }
-        return ConsentRules(
-            wait_days=self.consent.wait_days,
-            target_share=self.consent.target_share,
-            deadline=self.consent.deadline,
-            per_class=per_class,
         )
 
     def assignee(self, topic: str) -> str:

@@ -17,7 +17,7 @@ def test_readme_column_tables_match_the_schema() -> None:
     start = text.index("<!-- columns:start -->") + len("<!-- columns:start -->")
     end = text.index("<!-- columns:end -->")
     assert text[start:end].strip() == all_tables().strip(), (
-        "README.md is out of date: paste the output of `python -m journaldesk.sheet.docs`"
+        "README.md is out of date: paste the output of `python -m journaldesk.cli.columns`"
     )
 
 

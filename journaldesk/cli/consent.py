@@ -16,7 +16,13 @@ import pandas as pd
 
 from journaldesk.cli.common import config_option, friendly, now_in, open_settings
 from journaldesk.errors import UserError
-from journaldesk.rules.consent import chase_list, class_sort_key, coverage, staff_readiness
+from journaldesk.rules.consent import (
+    ConsentRules,
+    chase_list,
+    class_sort_key,
+    coverage,
+    staff_readiness,
+)
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day
@@ -107,7 +113,7 @@ def consent_report(
         snap.tabs.get(schema["consent"].title), schema["consent"], sheet_tz=sheet_tz
     )
     staff = parse_tab(snap.tabs.get(schema["staff"].title), schema["staff"], sheet_tz=sheet_tz)
-    rules = settings.consent_rules()
+    rules = ConsentRules.from_settings(settings.consent)
     if class_name is None:
         cov = coverage(consent.frame, today=today, rules=rules, staff=staff.frame)
         return coverage_lines(cov, staff_readiness(staff.frame, cov), today)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -34,18 +33,7 @@ def sync(config_path: Path | None) -> None:
     settings = open_settings(config_path)
     store = open_store(settings)
     report = run_sync(store, settings, now=now_in(settings))
-    click.echo(report_line(report))
-
-
-def report_line(report: Any) -> str:
-    """The console line of a sync."""
-    head = "Изменений нет." if not report.wrote else f"Записано ячеек: {report.cells}."
-    return (
-        f"{head} Обращений: {report.rows}, открытых: {report.open}, под угрозой: "
-        f"{report.at_risk}, просрочено: {report.overdue}, строк с замечаниями: "
-        f"{report.problems}, новых №: {report.new_numbers}."
-        + (f" Отложено до следующего запуска: {report.moved}." if report.moved else "")
-    )
+    click.echo(report.outcome_ru())
 
 
 @main.command(help="Создать недостающие листы, заголовки, списки и оформление таблицы.")

@@ -17,7 +17,6 @@ from journaldesk.cli.common import config_option, friendly, now_in, open_setting
 from journaldesk.errors import UserError
 from journaldesk.rules.booking import agenda, agenda_lines, rooms_by_weekday
 from journaldesk.settings import Settings
-from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import Snapshot
 
 _WEEK_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
@@ -46,11 +45,10 @@ def week_agenda(
     snap: Snapshot, settings: Settings, *, now: dt.datetime, day_from: dt.date, day_to: dt.date
 ) -> list[str]:
     """The agenda lines of day_from..day_to from one snapshot of the sheet."""
-    from journaldesk.jobs.sync import parse_snapshot, plan_sheet
+    from journaldesk.jobs.sync import plan_snapshot
 
-    sheet_tz = snap.time_zone or settings.timezone
-    parsed = parse_snapshot(snap, load_schema(), sheet_tz)
-    plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
+    reading = plan_snapshot(snap, settings, now=now)
+    parsed, plan = reading.parsed, reading.plan
     # The sync's own calendar and bookings: what the next sync leaves in the sheet.
     calendar, bookings = plan.calendar, plan.bookings
     rooms = rooms_by_weekday(parsed["schedule"].frame)

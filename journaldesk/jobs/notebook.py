@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from journaldesk.jobs.sync import SheetPlan, SyncReport, parse_snapshot, plan_sheet
-from journaldesk.rules.consent import coverage
+from journaldesk.jobs.sync import SheetPlan, SyncReport, read_and_plan
+from journaldesk.rules.consent import ConsentRules, coverage
 from journaldesk.rules.requests import AT_RISK, ON_TIME, OVERDUE, PAUSED, local_now
 from journaldesk.settings import ENV_CONFIG, Settings, load_settings
 from journaldesk.sheet.frames import ParsedTab
@@ -97,11 +97,10 @@ def now_in(settings: Settings) -> dt.datetime:
 
 def run_sync(settings: Settings, *, now: dt.datetime) -> tuple[SyncReport, str]:
     """One sync, as `journaldesk sync` does it; the report and its Russian line."""
-    from journaldesk.cli.main import report_line
     from journaldesk.jobs.sync import sync
 
     report = sync(open_store(settings), settings, now=now)
-    return report, report_line(report)
+    return report, report.outcome_ru()
 
 
 @dataclass
@@ -118,11 +117,10 @@ class SheetView:
 
 def read_view(settings: Settings, *, now: dt.datetime) -> SheetView:
     """Read the sheet once and apply the rules, as a sync would, without writing."""
-    snap = open_store(settings).read()
-    sheet_tz = snap.time_zone or settings.timezone
-    parsed = parse_snapshot(snap, load_schema(), sheet_tz)
-    plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
-    return SheetView(settings, now, snap, parsed, plan, sheet_tz)
+    reading = read_and_plan(open_store(settings), settings, now=now)
+    return SheetView(
+        settings, now, reading.snapshot, reading.parsed, reading.plan, reading.sheet_tz
+    )
 
 
 def _requests_frame(view: SheetView) -> pd.DataFrame:
@@ -225,7 +223,7 @@ def consent_table(view: SheetView) -> pd.DataFrame:
     cov = coverage(
         view.parsed["consent"].frame.rename_axis(None),
         today=today,
-        rules=view.settings.consent_rules(),
+        rules=ConsentRules.from_settings(view.settings.consent),
         staff=view.parsed["staff"].frame.rename_axis(None),
     )
     table = cov.copy()

@@ -18,7 +18,7 @@ import jinja2
 import numpy as np
 
 from journaldesk.errors import UserError
-from journaldesk.jobs.sync import parse_snapshot, plain, plan_sheet
+from journaldesk.jobs.sync import plain, read_and_plan
 from journaldesk.resources import template_file
 from journaldesk.rules.requests import local_now
 from journaldesk.rules.summary import WeekFigures, default_week, monday_of, week_figures
@@ -393,10 +393,8 @@ def run_summary(
 
     with store.lock():
         calls0 = store.api_calls
-        snap = store.read()
-        sheet_tz = snap.time_zone or settings.timezone
-        parsed = parse_snapshot(snap, schema, sheet_tz)
-        plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
+        reading = read_and_plan(store, settings, now=now, schema=schema)
+        sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
         figures = week_figures(parsed, plan, settings, now=now, week_start=start, sheet_tz=sheet_tz)
         result = SummaryResult(figures=figures, folder=Path())
         if write_history:

@@ -15,42 +15,42 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
-
-from journaldesk.rules.audit import audit_rows
-from journaldesk.rules.booking import BookingPlan, plan_bookings, rooms_by_weekday
-from journaldesk.rules.calendar import build_calendar, calendar_notes
-from journaldesk.rules.consent import consent_rows, school_classes
-from journaldesk.rules.privacy import mask_all, password_notes
-from journaldesk.rules.requests import RequestPlan, local_now, plan_requests
-from journaldesk.rules.worktime import WorkCalendar
-from journaldesk.settings import Settings
-from journaldesk.sheet.frames import ParsedTab, parse_tab
-from journaldesk.sheet.schema import Column, Schema, Tab, load_schema
-from journaldesk.sheet.textfmt import is_blank
-from journaldesk.store.base import (
-    NUMBER_FORMATS,
-    CellValue,
-    CellWrite,
-    Snapshot,
-    Store,
+from journaldesk.rules.plan import (
+    JOB_SYNC,
+    Pending,
+    SheetPlan,
+    diff_tab,
+    identity_fields,
+    plain,
+    plan_sheet,
+    same_value,
 )
+from journaldesk.rules.privacy import mask_all
+from journaldesk.rules.requests import local_now
+from journaldesk.settings import Settings
+from journaldesk.sheet.frames import ParsedTab, parse_snapshot
+from journaldesk.sheet.schema import Schema, load_schema
+from journaldesk.sheet.textfmt import is_blank
+from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot, Store
+
+# Re-exported: the sync's plan is what the report, the runner and the notebook read too.
+__all__ = [
+    "JOB_SYNC",
+    "Pending",
+    "Reading",
+    "SheetPlan",
+    "SyncReport",
+    "diff_tab",
+    "identity_fields",
+    "parse_snapshot",
+    "plain",
+    "plan_sheet",
+    "read_and_plan",
+    "same_value",
+    "sync",
+]
 
 log = logging.getLogger(__name__)
-
-JOB_SYNC = "Синхронизация"
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A cell the rules want: tab, the sheet row it was read from, field, value."""
-
-    tab: str
-    row: int
-    field: str
-    value: CellValue
-    only_if_empty: bool = False
 
 
 @dataclass
@@ -81,88 +81,15 @@ class SyncReport:
             f"{self.seconds:.1f} с"
         )
 
-
-# --- comparing what is there with what should be ------------------------------------------------
-
-
-def _minute(value: object) -> object:
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return pd.Timestamp(value).round("min").to_pydatetime().replace(tzinfo=None)
-    return value
-
-
-def same_value(current: object, desired: object, column: Column, sheet_tz: str) -> bool:
-    """Whether a cell already holds the desired value (dates compared to the minute)."""
-    if is_blank(desired):
-        return is_blank(current)
-    if is_blank(current):
-        return False
-    if column.type in ("datetime", "date", "time"):
-        from journaldesk.sheet.cells import parse_cell
-
-        parsed = parse_cell(current, column, sheet_tz=sheet_tz)
-        return parsed.problem is None and _minute(parsed.value) == _minute(desired)
-    if column.type in ("int", "number"):
-        try:
-            return float(current) == float(desired)
-        except (TypeError, ValueError):
-            return False
-    # Text columns: a number or a date a person typed is kept as typed, never "corrected".
-    return current == desired if isinstance(current, str) else str(desired) == str(current)
-
-
-def plain(value: object) -> CellValue:
-    """A value safe to send to a store: no NaN, no numpy or pandas scalars."""
-    if is_blank(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value  # type: ignore[return-value]
-
-
-def diff_tab(
-    parsed: ParsedTab,
-    desired: pd.DataFrame,
-    *,
-    sheet_tz: str,
-    only_if_empty: bool,
-) -> list[Pending]:
-    """The cells of `desired` (index: sheet row, columns: fields) that differ from the sheet.
-
-    Staff columns are refused outright: this is the choke point of "staff cells are sacred".
-    """
-    tab = parsed.tab
-    out: list[Pending] = []
-    for field_name in desired.columns:
-        column = tab.col(field_name)
-        if column.owner == "staff":
-            raise AssertionError(
-                f"rules tried to write the staff column {tab.title}/{column.header}"
-            )
-        if only_if_empty and column.owner != "auto":
-            raise AssertionError(f"fill of a non-auto column {tab.title}/{column.header}")
-        wanted = desired[field_name]
-        current = parsed.raw[field_name].reindex(wanted.index)
-        for row, value, cur in zip(
-            wanted.index, wanted.to_numpy(), current.to_numpy(), strict=True
-        ):
-            if only_if_empty and (is_blank(value) or not is_blank(cur)):
-                continue
-            if not only_if_empty and same_value(cur, value, column, sheet_tz):
-                continue
-            out.append(Pending(tab.key, int(row), field_name, plain(value), only_if_empty))
-    return out
-
-
-def _checks(index: pd.Index, notes: dict[int, list[str]], parsed: ParsedTab) -> pd.Series:
-    """The Проверка text per row: the cell problems and the rules' notes, secrets masked."""
-    texts = []
-    for row in index:
-        items = [*parsed.problems.get(int(row), []), *notes.get(int(row), [])]
-        texts.append(mask_all("; ".join(dict.fromkeys(items))) if items else None)
-    return pd.Series(texts, index=index, dtype=object)
+    def outcome_ru(self) -> str:
+        """The console line of a sync: what was written and the headline figures."""
+        head = "Изменений нет." if not self.wrote else f"Записано ячеек: {self.cells}."
+        return (
+            f"{head} Обращений: {self.rows}, открытых: {self.open}, под угрозой: "
+            f"{self.at_risk}, просрочено: {self.overdue}, строк с замечаниями: "
+            f"{self.problems}, новых №: {self.new_numbers}."
+            + (f" Отложено до следующего запуска: {self.moved}." if self.moved else "")
+        )
 
 
 # --- finding rows again just before writing -----------------------------------------------------
@@ -174,11 +101,6 @@ def _key(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).replace("\xa0", " ").strip()
-
-
-def identity_fields(tab: Tab) -> list[str]:
-    """The fields that identify a row of this tab (its identity plus the same-content fallback)."""
-    return list(dict.fromkeys([*tab.identity, *tab.fallback_identity]))
 
 
 def remap_rows(before: list[tuple[str, ...]], after: list[tuple[str, ...]]) -> dict[int, int]:
@@ -289,120 +211,32 @@ def append_cells(parsed: ParsedTab, rows: list[dict[str, object]]) -> list[CellW
 # --- the run --------------------------------------------------------------------------------------
 
 
-def parse_snapshot(snap: Snapshot, schema: Schema, sheet_tz: str) -> dict[str, ParsedTab]:
-    """Every tab of the contract parsed; a missing tab or header raises StructureError first."""
-    return {
-        key: parse_tab(snap.tabs.get(tab.title), tab, sheet_tz=sheet_tz)
-        for key, tab in schema.tabs.items()
-    }
-
-
 @dataclass
-class SheetPlan:
-    """Everything the rules want for one sync."""
+class Reading:
+    """One read of the sheet, parsed and planned: what every job that looks at the sheet needs."""
 
-    pending: list[Pending]
-    requests: RequestPlan
-    history: list[dict[str, object]]
-    checks: dict[str, pd.Series]  # tab key -> desired Проверка per row
-    # tab key -> sheet rows left alone because nothing identifies them (e.g. only a status typed)
-    unfound: dict[str, list[int]] = field(default_factory=dict)
-    bookings: BookingPlan | None = None
-    calendar: WorkCalendar | None = None
+    snapshot: Snapshot
+    sheet_tz: str
+    parsed: dict[str, ParsedTab]
+    plan: SheetPlan
 
 
-def plan_sheet(
-    parsed: dict[str, ParsedTab], settings: Settings, *, now: dt.datetime, sheet_tz: str
-) -> SheetPlan:
-    """Everything the rules want written: auto fills, derived cells and new history rows."""
-    req = parsed["requests"]
-    calendar = build_calendar(
-        parsed["schedule"].frame,
-        parsed["calendar"].frame,
-        tz=settings.timezone,
-        earliest=req.frame["received_at"],
-        now=now,
-    )
-    audit_frame = parsed["changes"].frame
-    plan = plan_requests(
-        req.frame,
-        req.raw,
-        now=now,
-        settings=settings,
-        calendar=calendar,
-        audit=audit_frame,
-        sheet_tz=sheet_tz,
-    )
-    bookings = plan_bookings(
-        plan.effective,
-        req.raw["consultation"],
-        calendar=calendar,
-        settings=settings,
-        now=now,
-        sheet_tz=sheet_tz,
-        schedule_rooms=rooms_by_weekday(parsed["schedule"].frame),
-    )
-    plan.derived["consultation"] = bookings.desired
-    plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
-    for row, items in bookings.notes.items():
-        plan.notes.setdefault(row, []).extend(items)
-    for row, items in password_notes(req.frame["description"]).items():
-        plan.notes.setdefault(row, []).extend(items)
-    checks = {"requests": _checks(req.frame.index, plan.notes, req)}
-    plan.derived["check"] = checks["requests"]
-    pending = diff_tab(req, plan.fills, sheet_tz=sheet_tz, only_if_empty=True)
-    pending += diff_tab(req, plan.derived, sheet_tz=sheet_tz, only_if_empty=False)
-
-    cal = parsed["calendar"]
-    checks["calendar"] = _checks(cal.frame.index, calendar_notes(cal.frame, now=now), cal)
-    pending += diff_tab(
-        cal, checks["calendar"].to_frame("check"), sheet_tz=sheet_tz, only_if_empty=False
-    )
-
-    con = parsed["consent"]
-    rules = settings.consent_rules()
-    con_rows = consent_rows(
-        con.frame,
-        today=local_now(now, settings.timezone).date(),
-        rules=rules,
-        known_classes=school_classes(rules, staff=parsed["staff"].frame),
-    )
-    con_notes = {int(r): [t] for r, t in con_rows["check"].items() if not is_blank(t)}
-    checks["consent"] = _checks(con.frame.index, con_notes, con)
-    con_desired = pd.DataFrame(
-        {"state": con_rows["state"], "check": checks["consent"]}, index=con.frame.index
-    )
-    pending += diff_tab(con, con_desired, sheet_tz=sheet_tz, only_if_empty=False)
-
-    history = audit_rows(plan.effective, audit_frame, at=local_now(now, sheet_tz), job=JOB_SYNC)
-    pending, unfound = _identifiable(pending, parsed)
-    return SheetPlan(
-        pending=pending,
-        requests=plan,
-        history=history,
-        checks=checks,
-        unfound=unfound,
-        bookings=bookings,
-        calendar=calendar,
-    )
+def plan_snapshot(
+    snap: Snapshot, settings: Settings, *, now: dt.datetime, schema: Schema | None = None
+) -> Reading:
+    """Parse a snapshot already read and plan it (raises StructureError before any rule runs)."""
+    schema = schema or load_schema()
+    sheet_tz = snap.time_zone or settings.timezone
+    parsed = parse_snapshot(snap, schema, sheet_tz)
+    plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
+    return Reading(snapshot=snap, sheet_tz=sheet_tz, parsed=parsed, plan=plan)
 
 
-def _identifiable(
-    pending: list[Pending], parsed: dict[str, ParsedTab]
-) -> tuple[list[Pending], dict[str, list[int]]]:
-    """Drop cells of rows whose identity cells are all empty: they could not be found again."""
-    blank: dict[str, set[int]] = {}
-    for key, p_tab in parsed.items():
-        ids = identity_fields(p_tab.tab)
-        if ids and len(p_tab.raw):
-            empty = p_tab.raw[ids].map(is_blank).all(axis=1)
-            blank[key] = set(p_tab.raw.index[empty.to_numpy()])
-    kept = [p for p in pending if p.row not in blank.get(p.tab, ())]
-    unfound = {
-        k: sorted({p.row for p in pending if p.tab == k and p.row in rows})
-        for k, rows in blank.items()
-    }
-    return kept, {k: v for k, v in unfound.items() if v}
+def read_and_plan(
+    store: Store, settings: Settings, *, now: dt.datetime, schema: Schema | None = None
+) -> Reading:
+    """Read → parse → plan: the one entry point for the sync, the report, the runner and the CLI."""
+    return plan_snapshot(store.read(), settings, now=now, schema=schema)
 
 
 def unchecked_notes(parsed: dict[str, ParsedTab]) -> list[str]:
@@ -432,10 +266,8 @@ def sync(
     report = SyncReport(started=now)
     with store.lock():
         calls0 = store.api_calls
-        snap = store.read()
-        sheet_tz = snap.time_zone or settings.timezone
-        parsed = parse_snapshot(snap, schema, sheet_tz)
-        plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
+        reading = read_and_plan(store, settings, now=now, schema=schema)
+        sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
         _count(report, plan, parsed)
         for key, rows in plan.unfound.items():
             report.notes.append(

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from journaldesk.settings import ConsentSettings
 from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.textfmt import LOOKALIKES, count, day
 
 _SCHEMA = load_schema()
 _CONSENT = _SCHEMA["consent"]
@@ -80,6 +82,20 @@ class ConsentRules:
     # the classes that exist in the school (empty: taken from the staff tab and the consent tab)
     classes: tuple[str, ...] = ()
 
+    @classmethod
+    def from_settings(cls, consent: ConsentSettings) -> ConsentRules:
+        """The campaign's targets from the settings' `consent` section."""
+        per_class = {
+            name: (spec.get("target"), spec.get("deadline"))
+            for name, spec in consent.per_class.items()
+        }
+        return cls(
+            wait_days=consent.wait_days,
+            target_share=consent.target_share,
+            deadline=consent.deadline,
+            per_class=per_class,
+        )
+
     def target_for(self, class_name: str) -> float:
         """The ready share this class must reach."""
         target = self.per_class.get(class_name, (None, None))[0]
@@ -93,7 +109,6 @@ class ConsentRules:
 
 # --- small helpers -----------------------------------------------------------------------------
 
-_LATIN_LOOKALIKES = str.maketrans("aeopcxykmthb", "аеорсхукмтнв")
 _CLASS_RE = re.compile(r"^(\d+)(.*)$")
 
 
@@ -102,7 +117,7 @@ def _pupil_key(name: object) -> str:
     if not isinstance(name, str):
         return ""
     text = " ".join(name.split()).casefold().replace("ё", "е")
-    return text.translate(_LATIN_LOOKALIKES)
+    return text.translate(LOOKALIKES)
 
 
 def _class_key(name: object) -> str:
@@ -126,18 +141,7 @@ def _sorted_classes(names: set[str]) -> list[str]:
 
 def _days(n: int) -> str:
     """«1 день», «3 дня», «14 дней»."""
-    n = int(n)
-    if n % 10 == 1 and n % 100 != 11:
-        word = "день"
-    elif n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        word = "дня"
-    else:
-        word = "дней"
-    return f"{n} {word}"
-
-
-def _fmt(value: pd.Timestamp) -> str:
-    return value.strftime("%d.%m.%Y")
+    return count(int(n), "день", "дня", "дней")
 
 
 def _h(field_name: str) -> str:
@@ -261,7 +265,7 @@ def _notes(
         lambda r: (
             # No running day count here: the note would change every day and so would the
             # sheet; the date says how long, and chase_list() counts the days.
-            f"Выдано {_fmt(r['issued_on'])}, прошло больше {_days(rules.wait_days)}: "
+            f"Выдано {day(r['issued_on'])}, прошло больше {_days(rules.wait_days)}: "
             f"родитель ещё не вернул {missing_part(r)}, напомните ему"
         ),
     )
@@ -273,7 +277,7 @@ def _notes(
         app.eq(APP_NOT_ISSUED) & issued.notna(),
         lambda r: (
             f"Заявление отмечено «{APP_NOT_ISSUED}», но заполнена {_h('issued_on')} "
-            f"{_fmt(r['issued_on'])}: если форму уже выдали, выберите «{APP_ISSUED}»"
+            f"{day(r['issued_on'])}: если форму уже выдали, выберите «{APP_ISSUED}»"
         ),
     )
     # Access to the e-diary needs a signed consent; a revoked one means the access must go.
@@ -281,30 +285,30 @@ def _notes(
         login.notna() & pdc.eq(PD_REVOKED),
         lambda r: (
             "Согласие на обработку персональных данных отозвано"
-            + (f" {_fmt(r['revoked_on'])}" if pd.notna(r["revoked_on"]) else "")
-            + f", а логин родителю выдан {_fmt(r['login_issued_on'])}: "
+            + (f" {day(r['revoked_on'])}" if pd.notna(r["revoked_on"]) else "")
+            + f", а логин родителю выдан {day(r['login_issued_on'])}: "
             "закройте родителю доступ к электронному дневнику"
         ),
     )
     add(
         login.notna() & ~pdc.eq(PD_REVOKED) & ~(app.eq(APP_SUBMITTED) & pdc.eq(PD_SIGNED)),
         lambda r: (
-            f"Логин выдан {_fmt(r['login_issued_on'])}, но родитель ещё не сдал "
+            f"Логин выдан {day(r['login_issued_on'])}, но родитель ещё не сдал "
             f"{missing_part(r)}: без них доступ к электронному дневнику давать нельзя"
         ),
     )
     add(
         submitted.notna() & issued.notna() & (submitted < issued),
         lambda r: (
-            f"{_h('submitted_on')} {_fmt(r['submitted_on'])} раньше, чем {_h('issued_on')} "
-            f"{_fmt(r['issued_on'])}: форму не могли сдать до того, как её выдали, "
+            f"{_h('submitted_on')} {day(r['submitted_on'])} раньше, чем {_h('issued_on')} "
+            f"{day(r['issued_on'])}: форму не могли сдать до того, как её выдали, "
             "проверьте даты"
         ),
     )
     add(
         revoked.notna() & ~pdc.eq(PD_REVOKED),
         lambda r: (
-            f"Заполнена {_h('revoked_on')} {_fmt(r['revoked_on'])}, но согласие отмечено "
+            f"Заполнена {_h('revoked_on')} {day(r['revoked_on'])}, но согласие отмечено "
             f"{_value_label(r['pd_consent'])}: если родитель отозвал согласие, выберите "
             f"«{PD_REVOKED}» и закройте доступ к электронному дневнику"
         ),
@@ -316,7 +320,7 @@ def _notes(
     add(
         submitted.notna() & ~app.eq(APP_SUBMITTED),
         lambda r: (
-            f"Заполнена {_h('submitted_on')} {_fmt(r['submitted_on'])}, но заявление отмечено "
+            f"Заполнена {_h('submitted_on')} {day(r['submitted_on'])}, но заявление отмечено "
             f"{_value_label(r['application'])}: если родитель сдал заявление, "
             f"выберите «{APP_SUBMITTED}»"
         ),
@@ -350,7 +354,7 @@ def _notes(
         add(
             a[name] > now,
             lambda r, name=name: (
-                f"{_h(name)} {_fmt(r[name])} ещё не наступила (сегодня {_fmt(now)}): проверьте дату"
+                f"{_h(name)} {day(r[name])} ещё не наступила (сегодня {day(now)}): проверьте дату"
             ),
         )
     return [notes[row] for row in assessed.index]

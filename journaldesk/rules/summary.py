@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from journaldesk.jobs.sync import SheetPlan
 from journaldesk.rules.calendar import build_calendar
-from journaldesk.rules.consent import coverage, staff_readiness
+from journaldesk.rules.consent import ConsentRules, coverage, staff_readiness
+from journaldesk.rules.plan import SheetPlan
 from journaldesk.rules.privacy import NameIndex, name_index, quote
 from journaldesk.rules.requests import (
     AT_RISK,
@@ -612,7 +612,7 @@ def _overdue_list(
 def _consent_figures(
     figures: WeekFigures, parsed: dict[str, ParsedTab], settings: Settings
 ) -> None:
-    rules = settings.consent_rules()
+    rules = ConsentRules.from_settings(settings.consent)
     # consent.coverage keeps the sheet row in a column named "row": an index of the same name
     # (as parse_tab names it) makes pandas refuse to sort, so the index goes unnamed here.
     consent = parsed["consent"].frame.rename_axis(None)

@@ -652,21 +652,19 @@ class Runner:
 
     def job_reminder(self, now: dt.datetime) -> str:
         """The digest of overdue and at-risk requests before a consultation session."""
-        from journaldesk.jobs.sync import parse_snapshot, plan_sheet
+        from journaldesk.jobs.sync import plan_snapshot
 
         sessions = reminder_sessions(self.state, now, self.timetable)
         if not sessions:
             return "напоминать не о чем"
         store = self.store_factory(self.settings)
         snap = store.read()
-        sheet_tz = snap.time_zone or self.settings.timezone
-        parsed = parse_snapshot(snap, load_schema(), sheet_tz)
         calendar = _calendar_from(snap, self.settings, now)
         start, end = sessions[0]
         still = {s for s, _ in calendar.sessions(start.date(), start.date())}
         if start not in still:
             return f"консультация {session_label(start, end)} отменена в календаре"
-        plan = plan_sheet(parsed, self.settings, now=now, sheet_tz=sheet_tz)
+        plan = plan_snapshot(snap, self.settings, now=now).plan
         items = digest_items(plan.requests)
         if not items:
             return f"перед консультацией {session_label(start, end)} просроченных и под угрозой нет"

@@ -19,6 +19,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from journaldesk.sheet.schema import Column
+from journaldesk.sheet.textfmt import LATIN, LOOKALIKES
 
 __all__ = ["Parsed", "parse_cell", "parse_column", "quote_raw"]
 
@@ -53,12 +54,6 @@ _EXPECT_NUMBER = "Введите число, например 12 или 12,5"
 _EXPECT_CLASS = "Напишите номер класса от 1 до 11 и русскую букву, например 5А или 11Б"
 _EXPECT_EMAIL = "Введите один адрес, например ivanova@school.ru"
 
-# Latin letters that look like Russian ones (and are typed by a keyboard left in English).
-_LOOKALIKES = str.maketrans(
-    "AaBCcEeHKkMOoPpTXxYy",
-    "АаВСсЕеНКкМОоРрТХхУу",
-)
-_LATIN = re.compile(r"[A-Za-z]")
 _SPACES = re.compile(r"\s+")
 _ALL_SPACE_AND_QUOTES = re.compile(r"[\s\"'«»“”„]+")
 
@@ -427,10 +422,10 @@ def _parse_enum(raw: object, column: Column) -> Parsed:
     canonical = table.get(key)
     if canonical is not None:
         return Parsed(canonical, None)
-    if _LATIN.search(text):
-        lookalike = _key(text.translate(_LOOKALIKES))
+    if LATIN.search(text):
+        lookalike = _key(text.translate(LOOKALIKES))
         canonical = table.get(lookalike)
-        if canonical is not None and not _LATIN.search(canonical):
+        if canonical is not None and not LATIN.search(canonical):
             return _lookalike_note(column, raw, canonical)
         key = lookalike
     allowed = ", ".join(column.values)
@@ -449,7 +444,7 @@ def _parse_class(raw: object, column: Column) -> Parsed:
         return _note(column, raw, "не похоже на название класса", _EXPECT_CLASS)
     text = _normalise_text(raw).strip("\"'«»“”„ ").replace("«", "").replace("»", "")
     text = text.removesuffix(" класс").removesuffix(" кл.").removesuffix(" кл")
-    mapped = text.translate(_LOOKALIKES).upper()
+    mapped = text.translate(LOOKALIKES).upper()
     match = _CLASS_TEXT.fullmatch(mapped)
     if match is None:
         if re.fullmatch(r"\d{1,2}", mapped):
@@ -459,7 +454,7 @@ def _parse_class(raw: object, column: Column) -> Parsed:
     if not 1 <= number <= 11:
         return _note(column, raw, f"класса с номером {number} не бывает", _EXPECT_CLASS)
     value = f"{number}{match['l']}"
-    if _LATIN.search(text):
+    if LATIN.search(text):
         return _lookalike_note(column, raw, value)
     return Parsed(value, None)
 

@@ -1,6 +1,6 @@
 """The README's tables of columns, generated from config/schema.yaml (a test keeps them in step).
 
-python -m journaldesk.sheet.docs    # prints the tables to paste into README.md
+python -m journaldesk.cli.columns    # prints the tables to paste into README.md
 """
 
 from __future__ import annotations
@@ -47,7 +47,3 @@ def all_tables(schema: Schema | None = None) -> str:
     """Every tab's table, in schema order."""
     schema = schema or load_schema()
     return "\n\n".join(columns_table(schema, key) for key in schema.tabs)
-
-
-if __name__ == "__main__":
-    print(all_tables())

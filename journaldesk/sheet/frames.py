@@ -16,14 +16,12 @@ import pandas as pd
 
 from journaldesk.errors import StructureError
 from journaldesk.sheet.cells import parse_column
-from journaldesk.sheet.schema import Tab
-from journaldesk.store.base import TabData, column_letter
+from journaldesk.sheet.grid import Snapshot, TabData, column_letter
+from journaldesk.sheet.schema import Schema, Tab
+from journaldesk.sheet.textfmt import LATIN, LOOKALIKES
 
-__all__ = ["ParsedTab", "column_letter", "find_headers", "parse_tab"]
+__all__ = ["ParsedTab", "column_letter", "find_headers", "parse_snapshot", "parse_tab"]
 
-# Latin letters that look like Russian ones: a header retyped with an English keyboard layout.
-_LOOKALIKES = str.maketrans("AaBCcEeHKkMOoPpTXxYy", "АаВСсЕеНКкМОоРрТХхУу")
-_LATIN = re.compile(r"[A-Za-z]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -128,10 +126,10 @@ def _closest_unknown(
     """The header cell that most likely was this header before someone retyped it."""
     key = _header_key(header)
     for number, typed in candidates:
-        if _LATIN.search(typed) and _header_key(typed.translate(_LOOKALIKES)) == key:
+        if LATIN.search(typed) and _header_key(typed.translate(LOOKALIKES)) == key:
             return number, typed, True
     keys = {
-        _header_key(typed.translate(_LOOKALIKES)): (number, typed) for number, typed in candidates
+        _header_key(typed.translate(LOOKALIKES)): (number, typed) for number, typed in candidates
     }
     close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.7)
     if not close:
@@ -217,3 +215,11 @@ def parse_tab(data: TabData | None, tab: Tab, *, sheet_tz: str | None = None) ->
 def _present(values: list, index: pd.Index) -> pd.Series:
     # pandas' null check runs in C; a Python loop over 100k cells per column costs far more.
     return pd.Series(values, index=index, dtype=object).notna()
+
+
+def parse_snapshot(snap: Snapshot, schema: Schema, sheet_tz: str) -> dict[str, ParsedTab]:
+    """Every tab of the contract parsed; a missing tab or header raises StructureError first."""
+    return {
+        key: parse_tab(snap.tabs.get(tab.title), tab, sheet_tz=sheet_tz)
+        for key, tab in schema.tabs.items()
+    }

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+
+# Latin letters that look like Russian ones (typed by a keyboard left in English): the one table.
+# Lower-case b, h, m, t are there for text compared after casefold (В, Н, М, Т -> в, н, м, т).
+LOOKALIKES = str.maketrans(
+    "AaBbCcEeHhKkMmOoPpTtXxYy",
+    "АаВвСсЕеНнКкМмОоРрТтХхУу",
+)
+LATIN = re.compile(r"[A-Za-z]")
 
 
 def is_blank(value: object) -> bool:

@@ -7,60 +7,30 @@ outside it, so the two stores cannot drift apart.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-# A raw cell as a store returns it: str, int, float, bool, datetime/date/time (workbook date
-# cells), a Google serial number (float) for a Google date cell, or None for an empty cell.
-RawValue = Any
-# A value the jobs write: plain Python only (no NaN, no numpy scalars).
-CellValue = str | int | float | bool | dt.datetime | dt.date | dt.time | None
+from journaldesk.sheet.grid import CellValue, RawValue, Snapshot, TabData, column_letter
+
+__all__ = [
+    "NUMBER_FORMATS",
+    "CellValue",
+    "CellWrite",
+    "InitPlan",
+    "RawValue",
+    "Snapshot",
+    "Store",
+    "TabData",
+    "column_letter",
+]
 
 DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
 DATE_FORMAT = "DD.MM.YYYY"
 TIME_FORMAT = "HH:MM"
 # The number format a value of each schema column type is written with.
 NUMBER_FORMATS = {"datetime": DATETIME_FORMAT, "date": DATE_FORMAT, "time": TIME_FORMAT}
-
-
-def column_letter(col: int) -> str:
-    """The sheet letter of a 1-based column number: 1 -> A, 27 -> AA."""
-    letters = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-@dataclass
-class TabData:
-    """The raw cells of one tab. rows[0] is the header row (sheet row 1); rows[i] is sheet row i+1.
-
-    Rows may be ragged: trailing empty cells can be missing, as the Sheets API omits them.
-    """
-
-    title: str
-    rows: list[list[RawValue]]
-    sheet_id: int | None = None
-
-    def cell(self, row: int, col: int) -> RawValue:
-        """The raw value at 1-based (row, col), None when outside the data."""
-        if row - 1 >= len(self.rows):
-            return None
-        values = self.rows[row - 1]
-        return values[col - 1] if col - 1 < len(values) else None
-
-
-@dataclass
-class Snapshot:
-    """Every tab of the sheet, read in one pass, by title."""
-
-    tabs: dict[str, TabData]
-    # The spreadsheet's own time zone (Google serials are in it); None for a workbook.
-    time_zone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,13 @@ from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_DRIVE_URL
 
 from journaldesk.errors import OutsideFailure, SettingsError, StoreUnavailable
+from journaldesk.sheet.grid import a1_start, column_letter, quote_title
 from journaldesk.store.base import (
     CellWrite,
     InitPlan,
     RawValue,
     Snapshot,
     TabData,
-    column_letter,
 )
 from journaldesk.store.retry import RetryPolicy, call_with_retry, describe_failure
 
@@ -224,24 +224,6 @@ def to_json_value(value: Any, zone: ZoneInfo | None = None) -> Any:
 
 def _is_nat(value: Any) -> bool:
     return type(value).__name__ == "NaTType"
-
-
-def quote_title(title: str) -> str:
-    """A sheet title quoted for an A1 range ('My tab', with ' doubled)."""
-    return "'" + title.replace("'", "''") + "'"
-
-
-def _a1_start(range_a1: str) -> tuple[int, int]:
-    """1-based (row, col) of the top-left cell of a returned range such as 'Tab'!B3:D9."""
-    part = range_a1.rpartition("!")[2].split(":")[0]
-    match = re.match(r"^([A-Z]*)(\d*)$", part)
-    if not match:
-        return 1, 1
-    letters, digits = match.groups()
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return (int(digits) if digits else 1), (col or 1)
 
 
 def _clean(value: RawValue) -> RawValue:
@@ -474,7 +456,7 @@ class GoogleStore:
         self._data_rows = {}
         for title, value_range in zip(titles, reply.get("valueRanges", []), strict=False):
             rows = [[_clean(v) for v in row] for row in value_range.get("values", [])]
-            first_row, first_col = _a1_start(value_range.get("range", "A1"))
+            first_row, first_col = a1_start(value_range.get("range", "A1"))
             if first_col > 1:
                 rows = [[None] * (first_col - 1) + row if row else row for row in rows]
             if first_row > 1:
@@ -509,7 +491,7 @@ class GoogleStore:
         for (title, _), value_range in zip(wanted, reply.get("valueRanges", []), strict=False):
             values = value_range.get("values", [])
             column = [_clean(v) for v in values[0]] if values else []
-            first_row, _ = _a1_start(value_range.get("range", "A1"))
+            first_row, _ = a1_start(value_range.get("range", "A1"))
             by_tab[title].append([None] * (first_row - 1) + column)
         out = {}
         for title, columns in by_tab.items():

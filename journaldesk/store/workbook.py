@@ -32,7 +32,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import to_excel as _xl_to_excel
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
@@ -54,6 +54,7 @@ from journaldesk.store.base import (
     RawValue,
     Snapshot,
     TabData,
+    column_letter,
 )
 
 log = logging.getLogger(__name__)
@@ -554,7 +555,7 @@ def _frozen_rows(ws: Worksheet) -> int:
 
 
 def _col_range(col: int) -> str:
-    letter = get_column_letter(col)
+    letter = column_letter(col)
     return f"{letter}2:{letter}{EXCEL_MAX_ROW}"
 
 
@@ -656,7 +657,7 @@ def _write_headers(ws: Worksheet, headers: list[str]) -> None:
         font.bold = True
         cell.font = font
         _ungroup_columns(ws)
-        if get_column_letter(col) not in ws.column_dimensions:
+        if column_letter(col) not in ws.column_dimensions:
             _column_dimension(ws, col).width = min(max(len(header) * 1.15 + 3, 12), 45)
 
 
@@ -668,7 +669,7 @@ def _ungroup_columns(ws: Worksheet) -> None:
         if not lo or hi <= lo:
             continue
         for col in range(lo, hi + 1):
-            letter = get_column_letter(col)
+            letter = column_letter(col)
             part = ColumnDimension(
                 ws,
                 index=letter,
@@ -688,7 +689,7 @@ def _ungroup_columns(ws: Worksheet) -> None:
 
 def _column_dimension(ws: Worksheet, col: int) -> ColumnDimension:
     _ungroup_columns(ws)
-    letter = get_column_letter(col)
+    letter = column_letter(col)
     dim = ws.column_dimensions[letter]
     dim.min = dim.max = col
     return dim
@@ -705,7 +706,7 @@ def _set_dropdown(book: Workbook, ws: Worksheet, col: int, values: list[str]) ->
     for i in range(2, max(lists.max_row, len(values) + 1) + 1):
         value = values[i - 2] if i - 2 < len(values) else None
         _assign(lists.cell(row=i, column=list_col), value, None, where=f"{LISTS_SHEET}!{i}")
-    letter = get_column_letter(list_col)
+    letter = column_letter(list_col)
     last = max(len(values) + 1, 2)
     formula = f"'{LISTS_SHEET}'!${letter}$2:${letter}${last}"
 

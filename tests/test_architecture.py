@@ -1,0 +1,68 @@
+"""The layer law, checked: import contracts (.importlinter) and "only cli prints"."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import journaldesk
+
+PACKAGE = Path(journaldesk.__file__).resolve().parent
+CLI = PACKAGE / "cli"
+
+
+def prints_outside_cli(root: Path) -> list[str]:
+    """file:line of every call of the built-in print() in the package outside cli/."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if CLI in path.parents:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "print"
+            ):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    return found
+
+
+def test_only_cli_prints():
+    assert prints_outside_cli(PACKAGE) == [], "print() outside journaldesk/cli/: use logging"
+
+
+def test_the_print_scan_finds_a_print(tmp_path):
+    # The scan itself can fail: a package with a print in a rule is named, file and line.
+    pkg = tmp_path / "journaldesk"
+    (pkg / "rules").mkdir(parents=True)
+    (pkg / "rules" / "x.py").write_text("def f():\n    return 1\n\n\nprint(f())\n")
+    assert prints_outside_cli(pkg) == ["journaldesk/rules/x.py:5"]
+
+
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+@pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter not installed in this venv")
+def test_a_broken_contract_names_the_import(tmp_path):
+    # A copy of the package where a rule imports the store: lint-imports fails and names it.
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(PACKAGE, tmp_path / "journaldesk", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / ".importlinter", tmp_path / ".importlinter")
+    rule = tmp_path / "journaldesk" / "rules" / "worktime.py"
+    rule.write_text("from journaldesk.store import base  # noqa\n" + rule.read_text())
+    done = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "journaldesk.rules.worktime -> journaldesk.store.base" in done.stdout
