@@ -62,8 +62,7 @@ def test_bad_setting_is_one_line_naming_the_key(tmp_path: Path) -> None:
     result = run("sync", "--config", str(config))
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "Ошибка: Ошибка в настройках: backend: недопустимое значение, допустимо: "
-        "«workbook», «google»"
+        "Ошибка в настройках: backend: недопустимое значение, допустимо: «workbook», «google»"
     )
 
 

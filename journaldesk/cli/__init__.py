@@ -1,1 +1,5 @@
-"""cli"""
+"""The `journaldesk` command line (in Russian: see russian.py)."""
+
+from journaldesk.cli.russian import install
+
+install()

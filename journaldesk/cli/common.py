@@ -27,6 +27,27 @@ def now_in(settings: Settings) -> dt.datetime:
     return dt.datetime.now(ZoneInfo(settings.timezone))
 
 
+# A record logged with this extra goes to the log file only (the console already got the line).
+FILE_ONLY = {"console": False}
+
+
+class SchoolTimeFormatter(logging.Formatter):
+    """Log lines stamped in the school's time zone, with the offset, whatever the machine's zone."""
+
+    def __init__(self, tz: str) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s")
+        self.zone = ZoneInfo(tz)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The record's moment as ГГГГ-ММ-ДД ЧЧ:ММ:СС+ЧЧММ in the school's zone."""
+        moment = dt.datetime.fromtimestamp(record.created, self.zone)
+        return moment.strftime("%Y-%m-%d %H:%M:%S%z")
+
+
+def _to_console(record: logging.LogRecord) -> bool:
+    return getattr(record, "console", True)
+
+
 def setup_logging(settings: Settings | None) -> None:
     """Every run goes to the local log file (rotated), warnings also to the console."""
     root = logging.getLogger("journaldesk")
@@ -36,6 +57,7 @@ def setup_logging(settings: Settings | None) -> None:
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING)
     console.setFormatter(logging.Formatter("%(message)s"))
+    console.addFilter(_to_console)
     root.addHandler(console)
     if settings is not None:
         path = settings.path(settings.log_file)
@@ -47,7 +69,7 @@ def setup_logging(settings: Settings | None) -> None:
         except OSError as exc:
             root.warning("Не удалось открыть журнал %s: %s", path, exc.strerror)
         else:
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            handler.setFormatter(SchoolTimeFormatter(settings.timezone))
             root.addHandler(handler)
     root._journaldesk_configured = True  # type: ignore[attr-defined]
 
@@ -61,6 +83,12 @@ def reset_logging() -> None:
     root._journaldesk_configured = False  # type: ignore[attr-defined]
 
 
+def error_line(exc: Exception) -> str:
+    """«Ошибка: …», without saying «Ошибка» twice when the message already starts with it."""
+    text = str(exc)
+    return text if text.startswith("Ошибка") else f"Ошибка: {text}"
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the project's errors into one Russian line on stderr and the right exit code."""
 
@@ -69,8 +97,9 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except JournaldeskError as exc:
-            log.info("Ошибка: %s", exc)
-            click.echo(f"Ошибка: {exc}", err=True)
+            text = error_line(exc)
+            log.error(text, extra=FILE_ONLY)
+            click.echo(text, err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Остановлено.", err=True)

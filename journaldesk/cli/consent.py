@@ -24,6 +24,7 @@ from journaldesk.rules.consent import (
     staff_readiness,
 )
 from journaldesk.settings import Settings
+from journaldesk.sheet.cells import parse_cell
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day
 from journaldesk.store.base import Snapshot
@@ -54,7 +55,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 def coverage_lines(cov: pd.DataFrame, staff: dict[str, pd.DataFrame], today: dt.date) -> list[str]:
     """The coverage table and the staff lists as Russian lines."""
-    headers = ["Класс", *_COVERAGE_HEADERS.values(), "Готово", "Цель", "Срок", ""]
+    headers = ["Класс", *_COVERAGE_HEADERS.values(), "Готово", "Цель", "Срок", "Итог"]
     rows = []
     for name in sorted(cov.index, key=class_sort_key):
         r = cov.loc[name]
@@ -117,13 +118,16 @@ def consent_report(
     if class_name is None:
         cov = coverage(consent.frame, today=today, rules=rules, staff=staff.frame)
         return coverage_lines(cov, staff_readiness(staff.frame, cov), today)
-    wanted = class_name.replace(" ", "").upper()
+    # «5A» typed with a Latin A means the same class as in the sheet, as a cell would.
+    typed = parse_cell(class_name, schema["consent"].col("class_name")).value or class_name
+    wanted = str(typed).replace(" ", "").upper()
     known = {str(c).replace(" ", "").upper(): str(c) for c in consent.frame["class_name"].dropna()}
     if wanted not in known:
-        listed = ", ".join(sorted(set(known.values()), key=class_sort_key)) or "—"
-        raise UserError(
-            f"Класса «{class_name}» нет на листе «{schema['consent'].title}». Есть: {listed}"
-        )
+        title = schema["consent"].title
+        if not known:
+            raise UserError(f"Класса «{class_name}» нет: лист «{title}» пока пуст.")
+        listed = ", ".join(sorted(set(known.values()), key=class_sort_key))
+        raise UserError(f"Класса «{class_name}» нет на листе «{title}». Есть классы: {listed}")
     chase = chase_list(consent.frame, known[wanted], today=today, rules=rules)
     return chase_lines(chase, known[wanted], today)
 

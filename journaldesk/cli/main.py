@@ -14,10 +14,15 @@ import click
 
 from journaldesk import __version__
 from journaldesk.cli.common import config_option, friendly, now_in, open_settings, reset_logging
+from journaldesk.cli.russian import RussianGroup
 
 
-@click.group(help="journaldesk: служба помощи по электронному журналу и дневнику школы.")
-@click.version_option(__version__, prog_name="journaldesk")
+@click.group(
+    "journaldesk",
+    cls=RussianGroup,
+    help="journaldesk: служба помощи по электронному журналу и дневнику школы.",
+)
+@click.version_option(__version__, prog_name="journaldesk", help="Показать версию и выйти.")
 def main() -> None:
     """The command group."""
 
