@@ -76,6 +76,15 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
         out.bad(f"Доступ к таблице: {exc}", "исправьте то, что сказано, и запустите doctor снова")
         return out.ok, out.lines
     out.good(f"Таблица открыта: {store.location()}")
+    if settings.backend == "workbook":
+        from journaldesk.store.office_lock import find_office_lock
+
+        office = find_office_lock(settings.workbook_path)
+        if office is not None:
+            out.warn(
+                office.message(settings.workbook_path),
+                "пока книга открыта в Excel или LibreOffice, синхронизация ничего не записывает",
+            )
 
     sheet_tz = snap.time_zone
     if sheet_tz and sheet_tz != settings.timezone:

@@ -56,6 +56,7 @@ from journaldesk.store.base import (
     TabData,
     column_letter,
 )
+from journaldesk.store.office_lock import refuse_if_open
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +320,7 @@ class WorkbookStore:
         """Write these cells in one atomic save; no other cell is touched."""
         if not cells:
             return
+        refuse_if_open(self.path)
         for c in cells:
             if not (1 <= c.row <= EXCEL_MAX_ROW and 1 <= c.col <= EXCEL_MAX_COL):
                 raise ValueError(f"cell outside the sheet: {c!r}")
@@ -430,6 +432,7 @@ class WorkbookStore:
         if plan.is_empty():
             return
         if self.path.exists():
+            refuse_if_open(self.path)
             book = self._load()
         elif self.create:
             book = Workbook()
