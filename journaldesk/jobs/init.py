@@ -11,18 +11,115 @@ from typing import Any
 
 from journaldesk.rules.school_year import regulation_hours, school_year_entries
 from journaldesk.sheet.frames import find_headers
-from journaldesk.sheet.schema import Schema, Tab, load_schema
+from journaldesk.sheet.schema import Column, Schema, Tab, load_schema
 from journaldesk.sheet.textfmt import is_blank
-from journaldesk.store.base import NUMBER_FORMATS, InitPlan, Snapshot
+from journaldesk.store.base import NUMBER_FORMATS, InitPlan, Snapshot, TabLook, header_width
 
-# Which state column gets colours, and which colour each value gets.
+# Which state column gets colours, and which colour each value gets. A colour means one thing:
+# red — late, amber — about to be late; finished rows stay neutral (a request resolved late is
+# history, not a warning), so no value of a closed row is painted.
 _HIGHLIGHTS = {
-    "requests": (
-        "due_state",
-        {"Просрочено": "red", "Под угрозой": "amber", "Решено с опозданием": "amber"},
-    ),
+    "requests": ("due_state", {"Просрочено": "red", "Под угрозой": "amber"}),
     "consent": ("state", {"Отозвано": "red", "Ждём дольше срока": "amber", "Готово": "green"}),
 }
+
+# Column widths in characters (the width of a digit). A moment «29.11.2026 14:30» is 16
+# characters of digits and narrower separators; 18 keeps it clear of `###` in Excel and
+# LibreOffice at 100 % with either's default font.
+TYPE_WIDTHS = {
+    "datetime": 18.0,
+    "date": 12.5,
+    "time": 8.0,
+    "int": 8.0,
+    "number": 11.0,
+    "class": 8.0,
+    "email": 38.0,
+}
+# Long free text wraps inside a fixed width instead of running under the next column.
+WRAP_WIDTHS = {
+    "description": 50.0,
+    "check": 50.0,
+    "comment": 40.0,
+    "message": 60.0,
+    "position": 30.0,
+    "old": 30.0,
+    "new": 30.0,
+}
+# Names and other short text: wide enough for a full Russian name (surname, name, patronymic).
+TEXT_WIDTHS = {
+    "requester": 34.0,
+    "pupil": 34.0,
+    "parent": 34.0,
+    "full_name": 34.0,
+    "assignee": 30.0,
+    "consultant": 30.0,
+    "consultation": 36.0,
+    "room": 10.0,
+    "job": 22.0,
+}
+TEXT_WIDTH = 20.0
+TEXT_MAX = 45.0
+# The header row wraps, so a long header needs its longest word and at most two lines' worth;
+# the filter button takes about three digits.
+HEADER_MAX = 16.0
+FILTER_BUTTON = 3.0
+
+
+def column_width(column: Column, values: list[Any] | tuple[Any, ...] = ()) -> float:
+    """The width a column gets from its type, its header and (text) the widest value in it."""
+    if column.field in WRAP_WIDTHS and column.type == "text":
+        base = WRAP_WIDTHS[column.field]
+    elif column.type in TYPE_WIDTHS:
+        base = TYPE_WIDTHS[column.type]
+    elif column.type == "enum" and column.values:
+        base = min(max(len(v) for v in column.values) + 2.0, TEXT_MAX)
+    else:
+        base = TEXT_WIDTHS.get(column.field, TEXT_WIDTH)
+        lengths = [len(str(v)) for v in values if not is_blank(v)]
+        if lengths:
+            base = max(base, min(max(lengths) + 2.0, TEXT_MAX))
+    word = max(len(w) for w in column.header.split()) * 1.15 + FILTER_BUTTON
+    header = max(word, min(len(column.header) * 1.1 + FILTER_BUTTON, HEADER_MAX))
+    return round(max(base, header), 1)
+
+
+def wraps(column: Column) -> bool:
+    """Whether the column's text wraps (long free text: descriptions, notes, comments)."""
+    return column.type == "text" and column.field in WRAP_WIDTHS
+
+
+def _look(
+    tab: Tab, cols: dict[str, int], data_rows: list[list[Any]], info: dict[str, Any]
+) -> TabLook | None:
+    """What the tab lacks of its look; None when it has it all. A width is set only where the
+    column has none, or still has the one the first `init` gave it: a width a person set stays."""
+    known = info.get("widths")
+    if known is None and info.get("filtered"):
+        return None  # a store that cannot tell widths: the filter says the look was given
+    widths: dict[int, float] = {}
+    for column in tab.columns:
+        col = cols.get(column.field)
+        if col is None:
+            continue
+        values = [r[col - 1] for r in data_rows if col - 1 < len(r)]
+        want = column_width(column, values)
+        if known is None:
+            widths[col] = want
+            continue
+        have = known.get(col)
+        if have is None or (
+            abs(have - header_width(column.header)) < 0.01 and abs(have - want) >= 0.01
+        ):
+            widths[col] = want
+    if info.get("filtered") and not widths:
+        return None
+    return TabLook(
+        title=tab.title,
+        columns=max(cols.values()),
+        widths=widths,
+        wrap=[cols[c.field] for c in tab.columns if c.field in cols and wraps(c)],
+        program=[cols[c.field] for c in tab.columns if c.field in cols and c.owner == "derived"],
+    )
 
 
 def _highlight_spec(schema: Schema, key: str) -> tuple[str, dict[str, str]] | None:
@@ -91,7 +188,8 @@ def plan_init(
     consultant: str = "",
     schema: Schema | None = None,
 ) -> InitPlan:
-    """What the sheet lacks: tabs, headers, frozen rows, dropdowns, formats, colours, seeds."""
+    """What the sheet lacks: tabs, headers, frozen rows, dropdowns, formats, colours, seeds and
+    the look (widths, wrap, filter, print setup)."""
     schema = schema or load_schema()
     plan = InitPlan()
     for key, tab in schema.tabs.items():
@@ -123,8 +221,16 @@ def plan_init(
             if column.owner == "derived" and col not in info.get("protected_cols", set()):
                 plan.protected.append((tab.title, col))
         spec = _highlight_spec(schema, key)
-        if spec and cols.get(spec[0]) and cols[spec[0]] not in info.get("highlight_cols", set()):
-            plan.highlights.append((tab.title, cols[spec[0]], spec[1]))
+        if spec and cols.get(spec[0]):
+            col = cols[spec[0]]
+            known = info.get("highlight_values", {}).get(col)
+            # Colours from an older contract (a finished row painted amber) are put right.
+            stale = known is not None and dict(known) != spec[1]
+            if col not in info.get("highlight_cols", set()) or stale:
+                plan.highlights.append((tab.title, col, spec[1]))
+        look = _look(tab, cols, data.rows[1:] if data is not None else [], info)
+        if look is not None:
+            plan.looks.append(look)
         if key in ("schedule", "calendar"):
             has_rows = data is not None and any(
                 not all(is_blank(v) for v in r) for r in data.rows[1:]

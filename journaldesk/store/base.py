@@ -49,6 +49,29 @@ class CellWrite:
 
 
 @dataclass
+class TabLook:
+    """How one tab reads at a glance: bold, filterable header over `columns` columns, widths,
+    wrapped columns, the jobs' columns in quiet grey, a landscape print fitted to the width."""
+
+    title: str
+    columns: int
+    widths: dict[int, float] = field(default_factory=dict)  # col -> width in characters
+    wrap: list[int] = field(default_factory=list)  # cols whose text wraps
+    program: list[int] = field(default_factory=list)  # cols only the jobs fill
+
+
+def header_width(header: str) -> float:
+    """The width the first versions of `init` gave a new column: from its header alone. A column
+    still this wide was never sized by a person, so a later `init` may size it by its type."""
+    return min(max(len(header) * 1.15 + 3, 12), 45)
+
+
+def width_pixels(width: float) -> int:
+    """Pixels of a column `width` characters wide (7 px a digit plus 5 px of margin)."""
+    return round(width * 7 + 5)
+
+
+@dataclass
 class InitPlan:
     """What `init` must make true of a sheet; stores apply it without deleting or overwriting data.
 
@@ -66,6 +89,7 @@ class InitPlan:
     highlights: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
     protected: list[tuple[str, int]] = field(default_factory=list)  # title, col (warning only)
     seed_rows: list[tuple[str, list[list[CellValue]]]] = field(default_factory=list)  # title, rows
+    looks: list[TabLook] = field(default_factory=list)  # widths, wrap, filter, print setup
 
     def is_empty(self) -> bool:
         """True when the sheet already has everything."""
@@ -79,6 +103,7 @@ class InitPlan:
                 self.highlights,
                 self.protected,
                 self.seed_rows,
+                self.looks,
             )
         )
 

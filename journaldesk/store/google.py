@@ -40,6 +40,8 @@ from journaldesk.store.base import (
     RawValue,
     Snapshot,
     TabData,
+    TabLook,
+    width_pixels,
 )
 from journaldesk.store.retry import RetryPolicy, call_with_retry, describe_failure
 
@@ -64,6 +66,9 @@ HIGHLIGHT_COLORS = {
     "amber": {"red": 1.0, "green": 0.9, "blue": 0.6},
     "green": {"red": 0.85, "green": 0.94, "blue": 0.83},
 }
+# The body of a column the jobs fill: a quiet grey, darker grey text.
+PROGRAM_BACKGROUND = {"red": 0.949, "green": 0.949, "blue": 0.949}
+PROGRAM_TEXT = {"red": 0.35, "green": 0.35, "blue": 0.35}
 PROTECTED_DESCRIPTION = "Заполняется программой: ручные правки будут перезаписаны"
 NEW_TAB_ROWS = 1000
 NEW_TAB_MIN_COLUMNS = 26
@@ -298,6 +303,97 @@ def format_from_google(number_format: Mapping[str, Any]) -> str | None:
     if kind == "TEXT":
         return "@"
     return str(pattern) if pattern else None
+
+
+def look_requests(sheet_id: int, look: TabLook) -> list[dict[str, Any]]:
+    """The batchUpdate requests that give a tab its look: bold wrapped header with a basic
+    filter, column widths, wrapped text, grey program columns. (Print setup is not in the
+    Sheets API: Google prints with the options chosen in its print dialog.)"""
+
+    def body(col: int) -> dict[str, int]:
+        return {
+            "sheetId": sheet_id,
+            "startRowIndex": 1,
+            "startColumnIndex": col - 1,
+            "endColumnIndex": col,
+        }
+
+    requests: list[dict[str, Any]] = [
+        {
+            "repeatCell": {
+                "range": {
+                    "sheetId": sheet_id,
+                    "startRowIndex": 0,
+                    "endRowIndex": 1,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": look.columns,
+                },
+                "cell": {
+                    "userEnteredFormat": {
+                        "textFormat": {"bold": True},
+                        "wrapStrategy": "WRAP",
+                        "verticalAlignment": "MIDDLE",
+                    }
+                },
+                "fields": "userEnteredFormat(textFormat.bold,wrapStrategy,verticalAlignment)",
+            }
+        },
+        {
+            "setBasicFilter": {
+                "filter": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "startRowIndex": 0,
+                        "startColumnIndex": 0,
+                        "endColumnIndex": look.columns,
+                    }
+                }
+            }
+        },
+    ]
+    for col, width in sorted(look.widths.items()):
+        requests.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "startIndex": col - 1,
+                        "endIndex": col,
+                    },
+                    "properties": {"pixelSize": width_pixels(width)},
+                    "fields": "pixelSize",
+                }
+            }
+        )
+    for col in look.wrap:
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": body(col),
+                    "cell": {
+                        "userEnteredFormat": {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
+                    },
+                    "fields": "userEnteredFormat(wrapStrategy,verticalAlignment)",
+                }
+            }
+        )
+    for col in look.program:
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": body(col),
+                    "cell": {
+                        "userEnteredFormat": {
+                            "backgroundColor": PROGRAM_BACKGROUND,
+                            "textFormat": {"foregroundColor": PROGRAM_TEXT},
+                        }
+                    },
+                    "fields": "userEnteredFormat(backgroundColor,textFormat.foregroundColor)",
+                }
+            }
+        )
+    return requests
 
 
 def _grid_cols(grid_range: Mapping[str, Any], column_count: int) -> range:
@@ -611,7 +707,7 @@ class GoogleStore:
         fields = (
             "properties(title,timeZone,locale),"
             "sheets(properties(sheetId,title,index,gridProperties),conditionalFormats,"
-            "protectedRanges,data(startRow,startColumn,"
+            "protectedRanges,basicFilter,data(startRow,startColumn,"
             "rowData.values(dataValidation,userEnteredFormat.numberFormat)))"
         )
         metadata = self._call(
@@ -668,6 +764,7 @@ class GoogleStore:
                 "format_cols": format_cols,
                 "highlight_cols": highlight_cols,
                 "protected_cols": protected_cols,
+                "filtered": "basicFilter" in sheet,
                 "max_row": int(grid.get("rowCount", 0)),
             }
         return result
@@ -730,6 +827,8 @@ class GoogleStore:
             needed[title] = max(needed.get(title, 0), col)
         for title, col in plan.protected:
             needed[title] = max(needed.get(title, 0), col)
+        for look in plan.looks:
+            needed[look.title] = max(needed.get(look.title, 0), look.columns)
         for title, width in needed.items():
             if title in sheet_ids and widths.get(title, 0) < width:
                 requests.append(
@@ -819,6 +918,8 @@ class GoogleStore:
                     }
                 }
             )
+        for look in plan.looks:
+            requests += look_requests(sheet_ids[look.title], look)
 
         zone = self._zone()
         cells: dict[str, dict[tuple[int, int], Any]] = {}

@@ -31,15 +31,17 @@ import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import to_excel as _xl_to_excel
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils.units import DEFAULT_COLUMN_WIDTH
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet import _reader as _xl_reader
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
@@ -54,6 +56,7 @@ from journaldesk.store.base import (
     RawValue,
     Snapshot,
     TabData,
+    TabLook,
     column_letter,
 )
 from journaldesk.store.office_lock import refuse_if_open
@@ -118,6 +121,8 @@ _TO_EXCEL_FORMAT = {
 _FROM_EXCEL_FORMAT = {code: fmt for fmt, code in _TO_EXCEL_FORMAT.items()}
 
 HEADER_FILL = "D9D9D9"  # light grey: "the jobs fill this column"
+PROGRAM_FILL = "F2F2F2"  # the body of a column the jobs fill: quieter than the header
+PROGRAM_TEXT = "595959"
 # Excel's own presets for "light fill, dark text", by the colour names of InitPlan.highlights.
 HIGHLIGHT_COLOURS = {
     "red": ("FFC7CE", "9C0006"),
@@ -335,7 +340,11 @@ class WorkbookStore:
                     f"В книге «{self.path}» на листе «{c.title}» ячейка {cell.coordinate} "
                     "объединена с соседними, записать в неё нельзя. Отмените объединение ячеек."
                 )
+            if not cell.has_style:
+                _column_style(ws, cell)
             _assign(cell, c.value, c.number_format, where=f"{c.title}!{cell.coordinate}")
+        for title in {c.title for c in cells}:
+            _stretch_filter(book[title])
         self._save(book)
 
     def _save(self, book: Workbook) -> None:
@@ -423,6 +432,8 @@ class WorkbookStore:
                 "highlight_cols": set(highlights),
                 "highlight_values": highlights,
                 "protected_cols": _protected_cols(ws),
+                "widths": _widths(ws),
+                "filtered": bool(ws.auto_filter.ref),
                 "max_row": ws.max_row,
             }
         return out
@@ -463,6 +474,8 @@ class WorkbookStore:
             _mark_derived(self._sheet(book, title), col)
         for title, rows in plan.seed_rows:
             _append_rows(self._sheet(book, title), rows)
+        for look in plan.looks:
+            _apply_look(self._sheet(book, look.title), look)
 
         if default is not None and len(book.worksheets) > 1:
             book.remove(default)
@@ -782,6 +795,10 @@ def _set_column_format(ws: Worksheet, col: int, fmt: str) -> None:
 
 def _set_highlights(ws: Worksheet, col: int, colours: dict[str, str]) -> None:
     present = _highlighted_values(ws, col)
+    stale = {v for v, c in present.items() if v not in colours or c != colours[v]}
+    if stale:
+        _drop_highlights(ws, col, stale)
+        present = _highlighted_values(ws, col)
     for value, colour in colours.items():
         if value in present:
             continue
@@ -794,6 +811,96 @@ def _set_highlights(ws: Worksheet, col: int, colours: dict[str, str]) -> None:
             font=Font(color=fg),
         )
         ws.conditional_formatting.add(_col_range(col), rule)
+
+
+def _drop_highlights(ws: Worksheet, col: int, values: set[str]) -> None:
+    """Remove the colour rules of these values from the column (a colour that now means
+    something else); rules on other columns and other values stay."""
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+
+    kept = ConditionalFormattingList()
+    for cf in ws.conditional_formatting:
+        covers = any(_covers(rng, col) for rng in cf.sqref.ranges)
+        for rule in cf.rules:
+            formula = rule.formula[0] if rule.formula else ""
+            value = formula[1:-1].replace('""', '"') if formula.startswith('"') else None
+            if covers and rule.type == "cellIs" and value in values:
+                continue
+            kept.add(str(cf.sqref), rule)
+    ws.conditional_formatting = kept
+
+
+def _widths(ws: Worksheet) -> dict[int, float]:
+    """Widths set on columns (by init or a person); a column at the default width is absent.
+    openpyxl gives a column it styles (a number format, say) a width of 13 of its own: that
+    one counts as no width."""
+    out: dict[int, float] = {}
+    for key, dim in ws.column_dimensions.items():
+        if not dim.width or dim.width == DEFAULT_COLUMN_WIDTH:
+            continue
+        lo = dim.min or column_index_from_string(key)
+        hi = dim.max or lo
+        for col in range(lo, hi + 1):
+            out[col] = float(dim.width)
+    return out
+
+
+def _column_style(ws: Worksheet, cell: Any) -> None:
+    """Give a new cell its column's style (wrap, grey), as Excel does for a cell typed there."""
+    letter = column_letter(cell.column)
+    if letter in ws.column_dimensions and ws.column_dimensions[letter].has_style:
+        cell._style = copy(ws.column_dimensions[letter]._style)
+
+
+def _stretch_filter(ws: Worksheet) -> None:
+    """Keep the header's filter over every row, the ones just written included (LibreOffice
+    filters only the range the file names)."""
+    ref = ws.auto_filter.ref
+    if not ref:
+        return
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    if ws.max_row > max_row:
+        ws.auto_filter.ref = (
+            f"{column_letter(min_col)}{min_row}:{column_letter(max_col)}{ws.max_row}"
+        )
+
+
+def _apply_look(ws: Worksheet, look: TabLook) -> None:
+    """Bold wrapped header with a filter, widths, wrapped text, grey program columns, and a
+    landscape print fitted to the page width with the header row on every page."""
+    last = column_letter(look.columns)
+    for cell in ws[1][: look.columns]:
+        font = copy(cell.font)
+        font.bold = True
+        cell.font = font
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.auto_filter.ref = f"A1:{last}{max(ws.max_row, 2)}"
+    for col, width in look.widths.items():
+        _column_dimension(ws, col).width = width
+    grey_font = Font(color=PROGRAM_TEXT)
+    grey_fill = PatternFill(start_color=PROGRAM_FILL, end_color=PROGRAM_FILL, fill_type="solid")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for col in sorted(set(look.wrap) | set(look.program)):
+        dim = _column_dimension(ws, col)
+        cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+        if col in look.wrap:
+            dim.alignment = wrap
+            for cell in cells:
+                cell.alignment = wrap
+        if col in look.program:
+            dim.font = grey_font
+            dim.fill = grey_fill
+            for cell in cells:
+                cell.font = grey_font
+                cell.fill = grey_fill
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
 
 
 def _mark_derived(ws: Worksheet, col: int) -> None:

@@ -183,6 +183,7 @@ class Sheet:
     rows: list[list[Cell | None]] = field(default_factory=list)
     conditional_formats: list[dict] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
+    basic_filter: dict | None = None
 
     def cell(self, r: int, c: int) -> Cell | None:
         """The cell at 0-based (r, c), or None."""
@@ -226,6 +227,7 @@ class Sheet:
             rows,
             list(self.conditional_formats),
             list(self.protected_ranges),
+            self.basic_filter,
         )
 
     def data_extent(self) -> tuple[int, int]:
@@ -1209,6 +1211,8 @@ class SheetsApiServer:
                 entry["data"] = [self._grid_data(book, box) for box in sheet_boxes]
             if sheet.conditional_formats:
                 entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
+            if sheet.basic_filter is not None:
+                entry["basicFilter"] = copy.deepcopy(sheet.basic_filter)
             if sheet.protected_ranges:
                 entry["protectedRanges"] = [
                     self._public_protected(p, in_metadata=True) for p in sheet.protected_ranges
@@ -1423,7 +1427,9 @@ class SheetsApiServer:
         if not fields:
             raise ApiError(400, "Invalid requests[0].repeatCell: No fields specified.")
         number_format = cell_spec.get("userEnteredFormat", {}).get("numberFormat")
-        touches_format = "numberFormat" in fields or "userEnteredFormat" in fields or fields == "*"
+        # Only a mask that names the number format (or all of the format) replaces it: a
+        # request for wrapping or colours leaves the cells' date formats alone.
+        touches_format = "numberFormat" in fields or fields in ("*", "userEnteredFormat")
         value = cell_spec.get("userEnteredValue")
         for r in range(r1, r2):
             for c in range(c1, c2):
@@ -1501,6 +1507,16 @@ class SheetsApiServer:
         protected["owner"] = self._email
         sheet.protected_ranges.append(protected)
         return {"addProtectedRange": {"protectedRange": self._public_protected(protected, False)}}
+
+    def _req_setBasicFilter(self, book: Spreadsheet, spec: dict) -> dict:
+        basic = copy.deepcopy(spec.get("filter", {}))
+        grid_range = basic.get("range", {})
+        sheet, *_ = grid_range_box(book, grid_range)
+        basic["range"] = public_grid_range(grid_range) | {"sheetId": sheet.sheet_id}
+        if basic["range"]["sheetId"] == 0:
+            del basic["range"]["sheetId"]
+        sheet.basic_filter = basic
+        return {}
 
     def _req_updateDimensionProperties(self, book: Spreadsheet, spec: dict) -> dict:
         grid_range = spec.get("range", {})
