@@ -25,87 +25,243 @@ class _Section(BaseModel):
 
 
 class WorkbookSettings(_Section):
-    path: Path = Path("journaldesk.xlsx")
+    path: Path = Field(
+        default=Path("journaldesk.xlsx"),
+        description="Книга Excel (.xlsx) школы, путь от папки файла настроек",
+        examples=["../journaldesk.xlsx"],
+    )
 
 
 class GoogleSettings(_Section):
-    spreadsheet: str = ""
-    credentials: str | None = None
-    api_url: str = "https://sheets.googleapis.com"
-    timeout: float = Field(default=30.0, gt=0)
+    spreadsheet: str = Field(
+        default="",
+        description="Ключ таблицы Google или её полный адрес (для backend: google)",
+        examples=["https://docs.google.com/spreadsheets/d/КЛЮЧ/edit"],
+    )
+    credentials: str | None = Field(
+        default=None,
+        description="Файл ключа сервисного аккаунта (JSON); вместо него — переменная "
+        "JOURNALDESK_CREDENTIALS или JOURNALDESK_CREDENTIALS_JSON",
+        examples=["C:/journaldesk/key.json"],
+    )
+    api_url: str = Field(
+        default="https://sheets.googleapis.com",
+        description="Адрес Google Sheets API (менять не нужно)",
+    )
+    timeout: float = Field(default=30.0, gt=0, description="Сколько секунд ждать ответа Google")
 
 
 class Administrator(_Section):
-    name: str = "Администратор ЭЖ"
-    email: str = ""
+    name: str = Field(
+        default="Администратор ЭЖ",
+        description="Администратор ЭЖ: отвечает, если у темы нет своего ответственного",
+        examples=["Иванова М. П."],
+    )
+    email: str = Field(
+        default="", description="Эл. почта администратора ЭЖ", examples=["ezh-admin@school.ru"]
+    )
 
 
 class TopicOverride(_Section):
-    sla_hours: float | None = Field(default=None, gt=0)
-    sla_sessions: int | None = Field(default=None, ge=1)
-    assignee: str | None = None
-    consultation: bool | None = None
+    sla_hours: float | None = Field(
+        default=None, gt=0, description="Срок ответа в рабочих часах", examples=["1"]
+    )
+    sla_sessions: int | None = Field(
+        default=None,
+        ge=1,
+        description="Срок: до конца N-й консультации после той, в которую пришло обращение",
+        examples=["1"],
+    )
+    assignee: str | None = Field(
+        default=None,
+        description="Кто отвечает на обращения темы (иначе — администратор)",
+        examples=["Заместитель директора по УВР"],
+    )
+    consultation: bool | None = Field(
+        default=None, description="Записывать ли обращения темы на консультацию", examples=["true"]
+    )
 
 
 class DeadlineSettings(_Section):
-    at_risk_share: float = Field(default=0.75, gt=0, lt=1)
+    at_risk_share: float = Field(
+        default=0.75,
+        gt=0,
+        lt=1,
+        description="Доля израсходованного времени, с которой обращение «Под угрозой»",
+        examples=["0.8"],
+    )
 
 
 class BookingSettings(_Section):
-    slot_minutes: int = Field(default=20, ge=5, le=240)
-    capacity: int = Field(default=1, ge=1, le=20)
-    buffer_minutes: int = Field(default=0, ge=0, le=60)
-    min_notice_hours: float = Field(default=2, ge=0)
-    daily_cap: int | None = Field(default=None, ge=1)
-    room: str = ""
+    slot_minutes: int = Field(
+        default=20,
+        ge=5,
+        le=240,
+        description="Длительность одной записи на консультацию, минут",
+        examples=["15"],
+    )
+    capacity: int = Field(
+        default=1, ge=1, le=20, description="Сколько обращений в одну запись", examples=["2"]
+    )
+    buffer_minutes: int = Field(
+        default=0, ge=0, le=60, description="Перерыв между записями, минут", examples=["5"]
+    )
+    min_notice_hours: float = Field(
+        default=2,
+        ge=0,
+        description="Запись не раньше чем через столько часов после обращения",
+        examples=["4"],
+    )
+    daily_cap: int | None = Field(
+        default=None,
+        ge=1,
+        description="Не больше стольких записей в день консультаций (пусто — без предела)",
+        examples=["6"],
+    )
+    room: str = Field(
+        default="",
+        description="Кабинет консультаций, если в «Графике» он не указан",
+        examples=["12"],
+    )
 
 
 class ConsentSettings(_Section):
-    wait_days: int = Field(default=14, ge=1)
-    target_share: float = Field(default=0.9, gt=0, le=1)
-    deadline: dt.date | None = None
-    per_class: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    wait_days: int = Field(
+        default=14,
+        ge=1,
+        description="Заявление на руках дольше стольких дней — «Ждём дольше срока»",
+        examples=["10"],
+    )
+    target_share: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Цель: доля учеников с поданным заявлением и подписанным согласием",
+        examples=["0.95"],
+    )
+    deadline: dt.date | None = Field(
+        default=None,
+        description="К какой дате собрать заявления и согласия (ГГГГ-ММ-ДД)",
+        examples=["2026-12-25"],
+    )
+    per_class: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Свои цель (target) и срок (deadline) для отдельных классов",
+        examples=['{"1А": {"target": 0.8, "deadline": 2027-01-31}}'],
+    )
 
 
 class MailSettings(_Section):
-    host: str = ""
-    port: int = Field(default=587, ge=1, le=65535)
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    user: str = ""
-    password_env: str = "JOURNALDESK_SMTP_PASSWORD"
-    sender: str = ""
-    recipients: list[str] = Field(default_factory=list)
-    timeout: float = Field(default=30.0, gt=0)
+    host: str = Field(
+        default="", description="Сервер SMTP; пусто — почта выключена", examples=["smtp.yandex.ru"]
+    )
+    port: int = Field(
+        default=587, ge=1, le=65535, description="Порт сервера SMTP", examples=["465"]
+    )
+    security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="Защита соединения: starttls, ssl или none",
+        examples=["ssl"],
+    )
+    user: str = Field(
+        default="", description="Имя для входа на сервер SMTP", examples=["ezh-admin@school.ru"]
+    )
+    password_env: str = Field(
+        default="JOURNALDESK_SMTP_PASSWORD",
+        description="Переменная окружения, в которой пароль почты (сам пароль в файл не пишется)",
+    )
+    sender: str = Field(
+        default="", description="Адрес отправителя писем", examples=["ezh-admin@school.ru"]
+    )
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="Кому отправлять недельную сводку",
+        examples=['["zam@school.ru", "director@school.ru"]'],
+    )
+    timeout: float = Field(default=30.0, gt=0, description="Сколько секунд ждать сервер почты")
 
 
 class RunnerSettings(_Section):
-    sync_every_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    day_start: dt.time = dt.time(7, 30)
-    day_end: dt.time = dt.time(19, 0)
-    workdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
-    reminder_minutes_before: int = Field(default=30, ge=0, le=240)
-    summary_weekday: int = Field(default=0, ge=0, le=6)
-    summary_time: dt.time = dt.time(7, 0)
+    sync_every_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Синхронизация каждые столько минут",
+        examples=["10"],
+    )
+    day_start: dt.time = Field(
+        default=dt.time(7, 30), description="Синхронизации с этого времени", examples=["08:00"]
+    )
+    day_end: dt.time = Field(
+        default=dt.time(19, 0), description="…и до этого времени", examples=["17:00"]
+    )
+    workdays: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5],
+        description="Дни недели синхронизаций: 0 — понедельник, 6 — воскресенье",
+        examples=["[0, 1, 2, 3, 4]"],
+    )
+    reminder_minutes_before: int = Field(
+        default=30,
+        ge=0,
+        le=240,
+        description="Напоминание администратору за столько минут до консультации",
+        examples=["60"],
+    )
+    summary_weekday: int = Field(
+        default=0,
+        ge=0,
+        le=6,
+        description="День недели сводки: 0 — понедельник, 6 — воскресенье",
+        examples=["4"],
+    )
+    summary_time: dt.time = Field(
+        default=dt.time(7, 0), description="Время недельной сводки", examples=["08:30"]
+    )
 
 
 class Settings(_Section):
     """Validated settings. Paths are resolved against the settings file's folder."""
 
-    backend: Literal["workbook", "google"] = "workbook"
+    backend: Literal["workbook", "google"] = Field(
+        default="workbook",
+        description="Где таблица: workbook — файл .xlsx на этом компьютере, google — таблица "
+        "Google",
+        examples=["google"],
+    )
     workbook: WorkbookSettings = Field(default_factory=WorkbookSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
-    timezone: str = "Europe/Simferopol"
-    school: str = "МБОУ «Владиславовская ОШ»"
+    timezone: str = Field(
+        default="Europe/Simferopol",
+        description="Часовой пояс школы: сроки, часы консультаций, даты в таблице и в журнале",
+        examples=["Europe/Moscow"],
+    )
+    school: str = Field(
+        default="МБОУ «Владиславовская ОШ»",
+        description="Название школы в сводках и письмах",
+        examples=["МБОУ «СОШ № 1»"],
+    )
     administrator: Administrator = Field(default_factory=Administrator)
-    topics: dict[str, TopicOverride] = Field(default_factory=dict)
+    topics: dict[str, TopicOverride] = Field(
+        default_factory=dict,
+        description="Свои сроки и ответственные по темам; тема — как в списке «Тема»",
+    )
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
-    show_names: bool = False
-    log_file: Path = Path("logs/journaldesk.log")
-    reports_dir: Path = Path("reports")
+    show_names: bool = Field(
+        default=False,
+        description="Показывать ли имена в сводках и письмах (по умолчанию нет: 152-ФЗ)",
+    )
+    log_file: Path = Field(
+        default=Path("logs/journaldesk.log"),
+        description="Журнал работы программы (файл), путь от папки файла настроек",
+        examples=["../logs/journaldesk.log"],
+    )
+    reports_dir: Path = Field(
+        default=Path("reports"), description="Папка для недельных сводок", examples=["../reports"]
+    )
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     @field_validator("timezone")
