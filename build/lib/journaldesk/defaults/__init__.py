@@ -1,0 +1,1 @@
+"""The sheet contract, the default calendar and the settings example, shipped as package data."""

@@ -1,0 +1,367 @@
+"""What the administrator's notebook shows, as functions: the notebook only calls these.
+
+Every table has Russian column names (the sheet's own headers from the schema where the column is
+the sheet's); every chart is a matplotlib Figure. The optional parts (the consultation agenda, the
+weekly figures) are imported when called and say in Russian when they are not available.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from journaldesk.jobs.sync import SheetPlan, SyncReport, read_and_plan
+from journaldesk.rules.consent import ConsentRules, coverage
+from journaldesk.rules.requests import AT_RISK, ON_TIME, OVERDUE, PAUSED, local_now
+from journaldesk.settings import ENV_CONFIG, Settings, load_settings
+from journaldesk.sheet.frames import ParsedTab
+from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.textfmt import is_blank
+from journaldesk.store import open_store
+from journaldesk.store.base import Snapshot
+
+DEMO_SETTINGS = Path("demo/settings.yaml")
+DEFAULT_SETTINGS = Path("config/settings.yaml")
+OPEN_STATES = (ON_TIME, AT_RISK, OVERDUE, PAUSED)
+REQUEST_FIELDS = [
+    "number",
+    "received_at",
+    "role",
+    "class_name",
+    "topic",
+    "assignee",
+    "status",
+    "due_at",
+    "due_state",
+    "consultation",
+]
+COVERAGE_LABELS = {
+    "pupils": "Учеников",
+    "submitted": "Заявлений подано",
+    "signed": "Согласий ПД подписано",
+    "ready": "Готово",
+    "logins": "Логинов выдано",
+    "waiting": "Ждём",
+    "waiting_long": "Ждём дольше срока",
+    "refused": "Отказ",
+    "revoked": "Отозвано",
+    "not_issued": "Не выдано",
+    "ready_share": "Готово, %",
+    "target": "Цель, %",
+    "deadline": "Срок",
+    "behind": "Отстаёт",
+    "class_teacher": "Классный руководитель",
+}
+
+
+def find_settings(environ: Mapping[str, str] | None = None, start: Path | None = None) -> Path:
+    """$JOURNALDESK_CONFIG, else demo/settings.yaml if it exists, else config/settings.yaml;
+    looked for from the current folder up (the notebook runs in notebooks/)."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG])
+    here = (start or Path.cwd()).resolve()
+    folders = [here, *here.parents]
+    for candidate in (DEMO_SETTINGS, DEFAULT_SETTINGS):
+        for folder in folders:
+            if (folder / candidate).exists():
+                return folder / candidate
+    return DEFAULT_SETTINGS
+
+
+def open_settings(path: Path | None = None) -> Settings:
+    """The settings the notebook works with (see find_settings)."""
+    return load_settings(path or find_settings())
+
+
+def settings_note(settings: Settings, path: Path, now: dt.datetime) -> str:
+    """Markdown: which settings file, which sheet, the school's zone and the current moment."""
+    sheet = settings.google.spreadsheet if settings.backend == "google" else settings.workbook_path
+    return (
+        f"Настройки: `{path}`  \nТаблица: `{sheet}`  \n"
+        f"Часовой пояс школы: {settings.timezone}; сейчас {now:%d.%m.%Y %H:%M}"
+    )
+
+
+def now_in(settings: Settings) -> dt.datetime:
+    """The current moment in the school's time zone."""
+    return dt.datetime.now(ZoneInfo(settings.timezone))
+
+
+def run_sync(settings: Settings, *, now: dt.datetime) -> tuple[SyncReport, str]:
+    """One sync, as `journaldesk sync` does it; the report and its Russian line."""
+    from journaldesk.jobs.sync import sync
+
+    report = sync(open_store(settings), settings, now=now)
+    return report, report.outcome_ru()
+
+
+@dataclass
+class SheetView:
+    """One reading of the sheet with the rules applied (nothing written)."""
+
+    settings: Settings
+    now: dt.datetime
+    snapshot: Snapshot
+    parsed: dict[str, ParsedTab]
+    plan: SheetPlan
+    sheet_tz: str
+
+
+def read_view(settings: Settings, *, now: dt.datetime) -> SheetView:
+    """Read the sheet once and apply the rules, as a sync would, without writing."""
+    reading = read_and_plan(open_store(settings), settings, now=now)
+    return SheetView(
+        settings, now, reading.snapshot, reading.parsed, reading.plan, reading.sheet_tz
+    )
+
+
+def _requests_frame(view: SheetView) -> pd.DataFrame:
+    tab = load_schema()["requests"]
+    eff = view.plan.requests.effective.copy()
+    for name in ("due_at", "due_state", "consultation"):
+        if name in view.plan.requests.derived:
+            eff[name] = view.plan.requests.derived[name]
+    fields = list(REQUEST_FIELDS)
+    if view.settings.show_names:
+        fields.insert(2, "requester")
+    frame = eff[[f for f in fields if f in eff.columns]].copy()
+    frame["number"] = pd.to_numeric(frame["number"], errors="coerce").astype("Int64")
+    frame = frame.sort_values(["due_at", "number"], na_position="last")
+    return frame.rename(columns={f: tab.header(f) for f in frame.columns})
+
+
+def request_tables(view: SheetView) -> dict[str, pd.DataFrame]:
+    """Open, at-risk and overdue requests, earliest deadline first, headers as in the sheet."""
+    frame = _requests_frame(view)
+    state = frame[load_schema()["requests"].header("due_state")]
+    return {
+        "Открытые": frame[state.isin(OPEN_STATES)].reset_index(drop=True),
+        "Под угрозой": frame[state == AT_RISK].reset_index(drop=True),
+        "Просроченные": frame[state == OVERDUE].reset_index(drop=True),
+    }
+
+
+def request_counts(view: SheetView) -> pd.DataFrame:
+    """How many requests are in each deadline state (one row per state)."""
+    states = view.plan.requests.derived["due_state"]
+    values = load_schema()["requests"].col("due_state").values
+    counts = [int((states == v).sum()) for v in values]
+    return pd.DataFrame({"Состояние срока": values, "Обращений": counts})
+
+
+def week_bounds(now: dt.datetime, tz: str) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of the week of `now` (local)."""
+    today = local_now(now, tz).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def agenda_table(
+    view: SheetView, day_from: dt.date | None = None, day_to: dt.date | None = None
+) -> pd.DataFrame | str:
+    """The week's consultations, one row per booking or per day without bookings."""
+    from journaldesk.rules.booking import agenda, rooms_by_weekday
+
+    if day_from is None or day_to is None:
+        day_from, day_to = week_bounds(view.now, view.settings.timezone)
+    tab = load_schema()["requests"]
+    # The sync's own calendar and bookings, as the next sync leaves them in the sheet.
+    calendar, bookings = view.plan.calendar, view.plan.bookings
+    rooms = rooms_by_weekday(view.parsed["schedule"].frame)
+    effective = view.plan.requests.effective
+    days = agenda(
+        effective,
+        bookings.desired,
+        calendar=calendar,
+        settings=view.settings,
+        day_from=day_from,
+        day_to=day_to,
+        schedule_rooms=rooms,
+    )
+    rows = []
+    for d in days:
+        hours = ", ".join(f"{a:%H:%M}–{z:%H:%M}" for a, z in d.sessions)
+        base = {
+            "День": f"{d.day:%d.%m.%Y}",
+            "Часы": hours or (d.closed_reason or "нет консультаций"),
+            "Кабинет": d.room,
+            "Свободных мест": d.free if d.sessions else None,
+        }
+        if not d.bookings:
+            rows.append({**base, "Время": "", tab.header("number"): None})
+        for b in d.bookings:
+            rows.append(
+                {
+                    **base,
+                    "Время": f"{b.slot.start:%H:%M}–{b.slot.end:%H:%M}",
+                    tab.header("number"): b.number,
+                    tab.header("topic"): b.topic,
+                    tab.header("requester"): b.requester,
+                    tab.header("status"): b.status,
+                }
+            )
+    table = pd.DataFrame(rows)
+    for name in (tab.header("number"), "Свободных мест"):
+        if name in table:
+            table[name] = pd.to_numeric(table[name], errors="coerce").astype("Int64")
+    return table
+
+
+def consent_table(view: SheetView) -> pd.DataFrame:
+    """Consent coverage per class with Russian column names (shares in per cent)."""
+    today = local_now(view.now, view.settings.timezone).date()
+    # coverage() keeps the sheet row in a column named "row"; parse_tab names the index "row"
+    # too, and pandas refuses to sort on the ambiguous name: the index goes unnamed.
+    cov = coverage(
+        view.parsed["consent"].frame.rename_axis(None),
+        today=today,
+        rules=ConsentRules.from_settings(view.settings.consent),
+        staff=view.parsed["staff"].frame.rename_axis(None),
+    )
+    table = cov.copy()
+    table["ready_share"] = (table["ready_share"] * 100).round(1)
+    table["target"] = (pd.to_numeric(table["target"], errors="coerce") * 100).round(1)
+    table["behind"] = table["behind"].map({True: "да", False: ""})
+    table.index.name = load_schema()["consent"].header("class_name")
+    return table.rename(columns=COVERAGE_LABELS)
+
+
+def consent_chart(table: pd.DataFrame) -> Any:
+    """A bar per class: the share ready (application and consent), with the target line."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    shares = table[COVERAGE_LABELS["ready_share"]]
+    colours = ["#c0392b" if b else "#2e86c1" for b in table[COVERAGE_LABELS["behind"]] == "да"]
+    ax.bar([str(c) for c in table.index], shares, color=colours)
+    targets = table[COVERAGE_LABELS["target"]].dropna()
+    if len(targets):
+        ax.axhline(float(targets.median()), color="#555", linestyle="--", label="цель")
+        ax.legend(loc="lower right")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("готово, %")
+    ax.set_title("Заявления и согласия по классам (красным — отстающие после срока)")
+    fig.tight_layout()
+    return fig
+
+
+def weekly_figures(view: SheetView, week_start: dt.date | None = None) -> Any:
+    """The week's figures (rules.summary), or a Russian note when it is not available."""
+    try:
+        from journaldesk.rules.summary import week_figures
+    except ImportError:
+        return "Недельные показатели недоступны: в этой версии нет модуля сводки."
+    return week_figures(
+        view.parsed,
+        view.plan,
+        view.settings,
+        now=view.now,
+        week_start=week_start,
+        sheet_tz=view.sheet_tz,
+    )
+
+
+def figures_table(figures: Any) -> pd.DataFrame:
+    """The headline figures of a week as a two-column table."""
+
+    def pct(share: float | None) -> str:
+        return "—" if share is None else f"{share * 100:.1f} %".replace(".", ",")
+
+    def hrs(minutes: float | None) -> str:
+        return "—" if minutes is None else f"{minutes / 60:.1f} ч".replace(".", ",")
+
+    rows = [
+        ("Неделя", f"{figures.week_start:%d.%m.%Y} – {figures.last_day:%d.%m.%Y}"),
+        ("Поступило обращений", figures.received),
+        ("Решено", figures.resolved),
+        ("Решено в срок", pct(figures.in_time_share)),
+        ("Медиана решения, рабочих часов", hrs(figures.median_resolve_minutes)),
+        ("Открыто сейчас", figures.open_now),
+        ("Под угрозой сейчас", figures.at_risk_now),
+        ("Просрочено сейчас", figures.overdue_now),
+        ("Заявлений подано", pct(figures.applications_share)),
+        ("Согласий ПД подписано", pct(figures.consent_share)),
+        ("Ячеек с замечаниями", figures.problems_total),
+    ]
+    return pd.DataFrame(rows, columns=["Показатель", "Значение"]).astype({"Значение": str})
+
+
+def trend_table(figures: Any) -> pd.DataFrame:
+    """Week by week: received, resolved, resolved in time (per cent)."""
+    return pd.DataFrame(
+        [
+            {
+                "Неделя с": f"{p.week_start:%d.%m.%Y}",
+                "Поступило": p.received,
+                "Решено": p.resolved,
+                "Решено в срок, %": (
+                    None if p.in_time_share is None else round(p.in_time_share * 100, 1)
+                ),
+            }
+            for p in figures.trend
+        ]
+    )
+
+
+def trend_chart(trend: pd.DataFrame) -> Any:
+    """Received and resolved per week (bars) and the share resolved in time (line)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    if trend.empty:
+        ax.text(0.5, 0.5, "Нет данных за эти недели", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    x = range(len(trend))
+    ax.bar([i - 0.2 for i in x], trend["Поступило"], width=0.4, label="поступило")
+    ax.bar([i + 0.2 for i in x], trend["Решено"], width=0.4, label="решено")
+    ax.set_xticks(list(x), trend["Неделя с"], rotation=30, ha="right")
+    ax.set_ylabel("обращений")
+    right = ax.twinx()
+    right.plot(list(x), trend["Решено в срок, %"], color="#27ae60", marker="o", label="в срок, %")
+    right.set_ylim(0, 100)
+    right.set_ylabel("решено в срок, %")
+    lines = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left")
+    ax.set_title("Обращения по неделям")
+    fig.tight_layout()
+    return fig
+
+
+def history_table(view: SheetView) -> pd.DataFrame:
+    """The «Сводка» tab (one row per week built so far), with its own headers."""
+    tab = load_schema()["summary"]
+    frame = view.parsed["summary"].frame
+    return frame.rename(columns={c.field: c.header for c in tab.columns}).reset_index(drop=True)
+
+
+def build_summary(settings: Settings, *, now: dt.datetime, send: bool = False) -> str:
+    """Build the weekly summary (files and the «Сводка» row); a Russian line on what was made."""
+    try:
+        from journaldesk.jobs.report import run_summary
+    except ImportError:
+        return "Сводка недоступна: в этой версии нет модуля отчётов."
+    from journaldesk.runner.scheduler import summary_line
+
+    result = run_summary(open_store(settings), settings, now=now, send=send)
+    return summary_line(result).capitalize()
+
+
+def problems_table(view: SheetView) -> pd.DataFrame:
+    """Rows with a note in «Проверка», every tab: the tab, the row and the note."""
+    rows = []
+    schema = load_schema()
+    for key, checks in view.plan.checks.items():
+        for row, text in checks.items():
+            if not is_blank(text):
+                rows.append({"Лист": schema[key].title, "Строка": int(row), "Замечание": text})
+    return pd.DataFrame(rows, columns=["Лист", "Строка", "Замечание"])

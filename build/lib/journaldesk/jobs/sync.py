@@ -1,0 +1,346 @@
+"""One sync: read the sheet, apply the rules, write back only what differs, in one batch.
+
+    read -> parse -> rules -> diff -> narrow re-read (find moved rows) -> one write -> log
+
+The invariants of design.md are enforced here, in one place: a staff cell is never in the diff,
+an auto-filled cell only while it is empty (checked again just before writing), and every write
+is aimed at the row that still holds the same request, found by its identity, never by position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from journaldesk.rules.plan import (
+    JOB_SYNC,
+    Pending,
+    SheetPlan,
+    diff_tab,
+    identity_fields,
+    plain,
+    plan_sheet,
+    same_value,
+)
+from journaldesk.rules.privacy import mask_all
+from journaldesk.rules.requests import local_now
+from journaldesk.settings import Settings
+from journaldesk.sheet.frames import ParsedTab, parse_snapshot
+from journaldesk.sheet.schema import Schema, load_schema
+from journaldesk.sheet.textfmt import is_blank
+from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot, Store
+
+# Re-exported: the sync's plan is what the report, the runner and the notebook read too.
+__all__ = [
+    "JOB_SYNC",
+    "Pending",
+    "Reading",
+    "SheetPlan",
+    "SyncReport",
+    "diff_tab",
+    "identity_fields",
+    "parse_snapshot",
+    "plain",
+    "plan_sheet",
+    "read_and_plan",
+    "same_value",
+    "sync",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncReport:
+    """What one sync did, for the Журнал row, the local log and the CLI."""
+
+    started: dt.datetime
+    rows: int = 0
+    cells: int = 0
+    new_numbers: int = 0
+    problems: int = 0
+    new_problems: int = 0
+    moved: int = 0
+    api_calls: int = 0
+    seconds: float = 0.0
+    wrote: bool = False
+    open: int = 0
+    at_risk: int = 0
+    overdue: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary_ru(self) -> str:
+        """One Russian line for the console and the log."""
+        return (
+            f"прочитано обращений: {self.rows}; изменено ячеек: {self.cells}; "
+            f"новых №: {self.new_numbers}; строк с замечаниями: {self.problems}; "
+            f"отложено до следующего запуска: {self.moved}; вызовов API: {self.api_calls}; "
+            f"{self.seconds:.1f} с"
+        )
+
+    def outcome_ru(self) -> str:
+        """The console line of a sync: what was written and the headline figures."""
+        head = "Изменений нет." if not self.wrote else f"Записано ячеек: {self.cells}."
+        return (
+            f"{head} Обращений: {self.rows}, открытых: {self.open}, под угрозой: "
+            f"{self.at_risk}, просрочено: {self.overdue}, строк с замечаниями: "
+            f"{self.problems}, новых №: {self.new_numbers}."
+            + (f" Отложено до следующего запуска: {self.moved}." if self.moved else "")
+        )
+
+
+# --- finding rows again just before writing -----------------------------------------------------
+
+
+def _key(value: object) -> str:
+    if is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).replace("\xa0", " ").strip()
+
+
+def remap_rows(before: list[tuple[str, ...]], after: list[tuple[str, ...]]) -> dict[int, int]:
+    """Map positions in `before` to positions in `after` by identity key.
+
+    Rows with a unique key are found wherever they moved. Rows sharing a key (e.g. the same
+    request typed twice) are paired in order only when both sides hold the same number of them;
+    otherwise they are left for the next run. Rows whose key is all empty are never matched.
+    """
+    where_before: dict[tuple[str, ...], list[int]] = {}
+    where_after: dict[tuple[str, ...], list[int]] = {}
+    for i, k in enumerate(before):
+        if any(k):
+            where_before.setdefault(k, []).append(i)
+    for i, k in enumerate(after):
+        if any(k):
+            where_after.setdefault(k, []).append(i)
+    mapping: dict[int, int] = {}
+    for k, olds in where_before.items():
+        news = where_after.get(k, [])
+        if len(news) == len(olds):
+            mapping.update(zip(olds, news, strict=True))
+    return mapping
+
+
+def aim(
+    store: Store, pending: list[Pending], parsed: dict[str, ParsedTab], schema: Schema
+) -> tuple[list[CellWrite], int]:
+    """Turn pending cells into writes aimed at where their rows are *now*.
+
+    One narrow re-read of every tab with pending row cells, in one call (the identity columns
+    and the auto-filled columns). A row that moved is followed; a row that vanished or became
+    ambiguous is skipped; an auto-fill whose cell a person filled meanwhile is dropped.
+    Returns (writes, skipped).
+    """
+    writes: list[CellWrite] = []
+    skipped = 0
+    by_tab: dict[str, list[Pending]] = {}
+    for p in pending:
+        by_tab.setdefault(p.tab, []).append(p)
+    layout: dict[str, tuple[list[str], list[str], list[int]]] = {}
+    for key, items in by_tab.items():
+        p_tab = parsed[key]
+        ids = identity_fields(p_tab.tab)
+        fills = sorted({p.field for p in items if p.only_if_empty})
+        layout[key] = (ids, fills, [p_tab.col_index[f] for f in ids + fills])
+    fresh_by_title = store.read_columns_many(
+        {parsed[key].tab.title: cols for key, (_, _, cols) in layout.items()}
+    )
+    for key, items in by_tab.items():
+        p_tab = parsed[key]
+        tab = p_tab.tab
+        ids, fills, cols = layout[key]
+        fresh = fresh_by_title[tab.title]
+        snap_rows = list(p_tab.raw.index)
+        before = [tuple(_key(p_tab.raw.at[r, f]) for f in ids) for r in snap_rows]
+        after = [tuple(_key(v) for v in _pad(row, len(cols))[: len(ids)]) for row in fresh[1:]]
+        mapping = remap_rows(before, after)
+        row_pos = {r: i for i, r in enumerate(snap_rows)}
+        for p in items:
+            pos = mapping.get(row_pos[p.row])
+            if pos is None:
+                skipped += 1
+                continue
+            now_row = pos + 2  # fresh[0] is the header row, sheet rows are 1-based
+            if p.only_if_empty:
+                current = _pad(fresh[pos + 1], len(cols))[len(ids) + fills.index(p.field)]
+                if not is_blank(current):
+                    skipped += 1
+                    continue
+            column = tab.col(p.field)
+            writes.append(
+                CellWrite(
+                    tab.title,
+                    now_row,
+                    p_tab.col_index[p.field],
+                    p.value,
+                    NUMBER_FORMATS.get(column.type),
+                )
+            )
+    return writes, skipped
+
+
+def _pad(row: list, n: int) -> list:
+    return list(row) + [None] * (n - len(row))
+
+
+def append_cells(parsed: ParsedTab, rows: list[dict[str, object]]) -> list[CellWrite]:
+    """Cells that append rows at the end of an append-only tab."""
+    tab = parsed.tab
+    out = []
+    for i, values in enumerate(rows):
+        sheet_row = parsed.last_row + 1 + i
+        for field_name, value in values.items():
+            column = tab.col(field_name)
+            out.append(
+                CellWrite(
+                    tab.title,
+                    sheet_row,
+                    parsed.col_index[field_name],
+                    plain(value),
+                    NUMBER_FORMATS.get(column.type),
+                )
+            )
+    return out
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """One read of the sheet, parsed and planned: what every job that looks at the sheet needs."""
+
+    snapshot: Snapshot
+    sheet_tz: str
+    parsed: dict[str, ParsedTab]
+    plan: SheetPlan
+
+
+def plan_snapshot(
+    snap: Snapshot, settings: Settings, *, now: dt.datetime, schema: Schema | None = None
+) -> Reading:
+    """Parse a snapshot already read and plan it (raises StructureError before any rule runs)."""
+    schema = schema or load_schema()
+    sheet_tz = snap.time_zone or settings.timezone
+    parsed = parse_snapshot(snap, schema, sheet_tz)
+    plan = plan_sheet(parsed, settings, now=now, sheet_tz=sheet_tz)
+    return Reading(snapshot=snap, sheet_tz=sheet_tz, parsed=parsed, plan=plan)
+
+
+def read_and_plan(
+    store: Store, settings: Settings, *, now: dt.datetime, schema: Schema | None = None
+) -> Reading:
+    """Read → parse → plan: the one entry point for the sync, the report, the runner and the CLI."""
+    return plan_snapshot(store.read(), settings, now=now, schema=schema)
+
+
+def unchecked_notes(parsed: dict[str, ParsedTab]) -> list[str]:
+    """Cell problems of tabs without a «Проверка» column (График, Сотрудники...): with no cell
+    to show them in, they go to the run's notes, so they are logged instead of lost."""
+    out = []
+    for p_tab in parsed.values():
+        if "check" in p_tab.tab.fields:
+            continue
+        for row, items in p_tab.problems.items():
+            text = "; ".join(dict.fromkeys(items))
+            out.append(mask_all(f"Лист «{p_tab.tab.title}», строка {row}: {text}"))
+    return out
+
+
+def sync(
+    store: Store,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+    schema: Schema | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> SyncReport:
+    """Run one sync against a store. Raises UserError/OutsideFailure; writes nothing on error."""
+    schema = schema or load_schema()
+    t0 = clock()
+    report = SyncReport(started=now)
+    with store.lock():
+        calls0 = store.api_calls
+        reading = read_and_plan(store, settings, now=now, schema=schema)
+        sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
+        _count(report, plan, parsed)
+        for key, rows in plan.unfound.items():
+            report.notes.append(
+                f"Лист «{schema[key].title}», строки {', '.join(map(str, rows))}: не заполнен "
+                f"ни один из столбцов "
+                f"{', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
+                f"строки пропущены, пока их не заполнят"
+            )
+        report.notes += unchecked_notes(parsed)
+        for text in report.notes:
+            log.warning(text)
+        if not plan.pending and not plan.history:
+            return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
+
+        writes, report.moved = aim(store, plan.pending, parsed, schema)
+        number_col = (schema["requests"].title, parsed["requests"].col_index["number"])
+        given = {w.value for w in writes if (w.title, w.col) == number_col}
+        # A new row that moved before its № was written gets a new № next time: keep its
+        # history out, or the history would hold a request that never existed.
+        unwritten = set(plan.requests.new_numbers.values()) - given
+        history = [h for h in plan.history if h["number"] not in unwritten]
+        if not writes and not history:
+            return _no_write(
+                report, store.api_calls - calls0, clock() - t0, "всё отложено до следующего запуска"
+            )
+        history_cells = append_cells(parsed["changes"], history)
+        report.cells = len(writes)
+        report.new_numbers = len(given)
+        report.seconds = clock() - t0
+        # The write itself is the last call: count it in the row that goes with it.
+        report.api_calls = store.api_calls - calls0 + 1
+        journal = append_cells(parsed["log"], [journal_row(report, local_now(now, sheet_tz))])
+        store.write(writes + history_cells + journal)
+        report.wrote = True
+        report.api_calls = store.api_calls - calls0
+    log.info("Синхронизация: %s", report.summary_ru())
+    return report
+
+
+def _no_write(report: SyncReport, calls: int, seconds: float, why: str) -> SyncReport:
+    """Finish a run that writes nothing: no quota spent, no noise in the sheet; the log has it."""
+    report.api_calls, report.seconds = calls, seconds
+    log.info("Синхронизация (%s): %s", why, report.summary_ru())
+    return report
+
+
+def _count(report: SyncReport, plan: SheetPlan, parsed: dict[str, ParsedTab]) -> None:
+    """Fill the report's headline figures from the plan."""
+    state = plan.requests.derived["due_state"]
+    on_time, at_risk, overdue, paused = load_schema()["requests"].col("due_state").values[:4]
+    report.rows = len(parsed["requests"].frame)
+    report.open = int(state.isin([on_time, at_risk, overdue, paused]).sum())
+    report.at_risk = int((state == at_risk).sum())
+    report.overdue = int((state == overdue).sum())
+    report.problems = int(sum((~c.map(is_blank)).sum() for c in plan.checks.values()))
+    report.new_problems = sum(1 for p in plan.pending if p.field == "check" and p.value)
+
+
+def journal_row(report: SyncReport, at: dt.datetime) -> dict[str, object]:
+    """The Журнал row of a run."""
+    results = load_schema().enums["run_result"]
+    message = report.summary_ru()
+    if report.moved:
+        message += "; часть строк сдвинули во время записи — допишем при следующем запуске"
+    return {
+        "at": at,
+        "job": JOB_SYNC,
+        "result": results[1] if report.problems else results[0],
+        "rows": report.rows,
+        "cells": report.cells,
+        "new_numbers": report.new_numbers,
+        "problems": report.problems,
+        "api_calls": report.api_calls,
+        "seconds": round(report.seconds, 2),
+        "message": message,
+    }

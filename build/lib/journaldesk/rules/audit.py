@@ -1,0 +1,85 @@
+"""The «Изменения» tab: an append-only history of the key fields of every request.
+
+Each sync compares what it sees with the last value the history holds for that request and field,
+and appends one row per difference. The history is what pauses the deadline clock (time spent in
+«Ждём заявителя») and what keeps № unique after rows are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.textfmt import is_blank, moment
+
+TRACKED = ("status", "assignee", "topic", "resolved_at", "consultation")
+
+
+def display(value: object) -> str:
+    """A value as the history shows it: moments as ДД.ММ.ГГГГ ЧЧ:ММ, empty as ''."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return moment(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def last_known(audit: pd.DataFrame) -> pd.Series:
+    """The latest value the history holds, indexed by (№, field header)."""
+    if audit.empty:
+        return pd.Series(dtype=object)
+    rows = audit[audit["number"].notna() & audit["field"].notna()]
+    rows = rows.assign(number=pd.to_numeric(rows["number"], errors="coerce")).dropna(
+        subset=["number"]
+    )
+    rows = rows.assign(number=rows["number"].astype(int))
+    # Appended in order, so the last row of a group is the latest observation. An empty «Стало»
+    # is an observation too (a slot cleared): skipping it would re-record the change every run.
+    latest = rows.groupby(["number", "field"], sort=False)["new"].last(skipna=False)
+    return latest.map(display)
+
+
+def audit_rows(
+    effective: pd.DataFrame,
+    audit: pd.DataFrame,
+    *,
+    at: dt.datetime,
+    job: str,
+    fields: tuple[str, ...] = TRACKED,
+) -> list[dict[str, object]]:
+    """New history rows: one per (request, tracked field) whose value differs from the last held.
+
+    `effective` is the requests frame after the sync's fills (with a unique № per row; rows with a
+    missing or repeated № are left out: their history would be ambiguous).
+    """
+    req = load_schema()["requests"]
+    numbers = pd.to_numeric(effective["number"], errors="coerce")
+    usable = numbers.notna() & ~numbers.duplicated(keep=False)
+    if not usable.any():
+        return []
+    current = effective.loc[usable, list(fields)].copy()
+    current.index = numbers[usable].astype(int)
+    current.columns = [req.header(f) for f in fields]
+    long = current.stack(future_stack=True).map(display)
+    long.index.names = ["number", "field"]
+    before = last_known(audit).reindex(long.index)
+    unseen = before.isna()
+    changed = (unseen & (long != "")) | (~unseen & (long != before.fillna("")))
+    out = []
+    for (number, field_header), new in long[changed].items():
+        old = before.get((number, field_header))
+        out.append(
+            {
+                "number": int(number),
+                "field": field_header,
+                "old": "" if pd.isna(old) else old,
+                "new": new,
+                "at": at,
+                "job": job,
+            }
+        )
+    return out

@@ -1,0 +1,770 @@
+"""Consultation bookings: slots cut from the consultation hours, booked for the requests that need
+one, and the administrator's agenda of a range of days.
+
+Pure: typed frames, the working-time calendar and `now` go in; the desired «Консультация» text of
+every request row, notes for «Проверка» and the list of moved bookings come out. The calendar is
+the same one that drives the deadlines, so a holiday or a cancelled day closes both.
+
+Rules in short:
+- a request whose topic needs a consultation and whose cell is empty gets the earliest free slot at
+  or after max(received, now + min notice); requests are served by (received, №), so the result
+  does not depend on row order;
+- whatever the cell holds is kept exactly as typed (a booking never moves: the cell is the
+  booking), with two exceptions:
+  * a future slot of a resolved or rejected request is cleared, so the time is free for others.
+    This is the one place the job changes text a person may have typed; it is deliberate: a
+    finished request holding the administrator's time would keep others out, and «Изменения»
+    still records the old value. A slot that has begun is history and stays;
+  * a future slot written exactly as the job writes it, on a day that has no consultations any
+    more (cancelled, holiday, vacation, an extra session removed), is moved to the earliest free
+    slot and reported in `rebooked`. A slot typed in any other form is a person's choice: kept,
+    and flagged like any slot outside the hours;
+- a typed slot outside the hours, or more requests at one time than a slot holds, is flagged;
+  a cell that is not a slot is flagged and left as typed (and nothing is booked over it); a cell
+  the sheet turned into a date-time («01.12.2026 15:20») is read as a slot starting then and
+  written back as its text, so the next sync finds the same text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from journaldesk.rules.requests import REJECTED, RESOLVED
+from journaldesk.rules.worktime import (
+    KIND_CANCELLED,
+    REASON_OUTSIDE,
+    WorkCalendar,
+    from_minutes,
+    to_minutes,
+)
+from journaldesk.settings import Settings
+from journaldesk.sheet.cells import quote_raw
+from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, is_blank
+
+__all__ = [
+    "AgendaBooking",
+    "AgendaDay",
+    "BookingPlan",
+    "Slot",
+    "agenda",
+    "agenda_lines",
+    "normalize_room",
+    "parse_slot",
+    "plan_bookings",
+    "rooms_by_weekday",
+]
+
+_SCHEMA = load_schema()
+_REQ = _SCHEMA["requests"]
+_WEEKDAY_NAMES = _SCHEMA.enums["weekday"]
+HEADER = _REQ.header("consultation")
+EXAMPLE = "вт 01.12.2026 15:20–15:40, каб. 12"
+DASH = "\u2013"
+
+# --- slots and their text --------------------------------------------------------------------
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+_DASHES = re.compile(r"\s*[-\u2010-\u2015\u2212]\s*")
+_DIGIT = re.compile(r"\d")
+_ROOM_PREFIX = re.compile(r"^(?:каб(?:инет)?|ауд(?:итория)?|к)\.?\s*(?=\S)", re.IGNORECASE)
+
+
+def normalize_room(room: object) -> str:
+    """A room as slots hold it: «каб. 12», «Кабинет 12», «12» -> «12»; other names as typed."""
+    if is_blank(room):
+        return ""
+    text = _SPACES.sub(" ", str(room)).strip().rstrip(",;")
+    if isinstance(room, float) and room.is_integer():
+        text = str(int(room))
+    bare = _ROOM_PREFIX.sub("", text, count=1)
+    # «кабинет информатики» stays whole; only a numbered room loses its prefix.
+    return bare if bare != text and _DIGIT.match(bare) else text
+
+
+def _room_text(room: str) -> str:
+    return f"каб. {room}" if room and room[0].isdigit() else room
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One consultation slot: naive local wall times of the school's zone and the room."""
+
+    start: dt.datetime
+    end: dt.datetime
+    room: str = ""
+
+    def label(self) -> str:
+        """«вт 01.12.2026 15:20–15:40, каб. 12» (the room part is left out when unknown)."""
+        text = (
+            f"{WEEKDAYS_SHORT[self.start.weekday()]} {self.start:%d.%m.%Y} "
+            f"{self.start:%H:%M}{DASH}{self.end:%H:%M}"
+        )
+        room = _room_text(self.room)
+        return f"{text}, {room}" if room else text
+
+
+_WD_WORDS = {
+    "пн": 0, "понедельник": 0, "вт": 1, "вторник": 1, "ср": 2, "среда": 2, "среду": 2,
+    "чт": 3, "четверг": 3, "пт": 4, "пятница": 4, "пятницу": 4, "сб": 5, "суббота": 5,
+    "субботу": 5, "вс": 6, "воскресенье": 6,
+}  # fmt: skip
+_WD = r"(?:(?P<wd>[а-яё]{2,11})\.?,?\s+)?"
+_DATE = r"(?P<d>\d{1,2})\.(?P<mo>\d{1,2})(?:\.(?P<y>\d{4}|\d{2}))?"
+_ISO = r"(?P<iy>\d{4})-(?P<imo>\d{1,2})-(?P<id>\d{1,2})"
+_TIME = (
+    r"(?:с\s+)?(?P<h1>\d{1,2})[:.](?P<m1>\d{2})"
+    r"(?:(?:\s*-\s*|\s+до\s+|\s*-?\s*по\s+)(?P<h2>\d{1,2})[:.](?P<m2>\d{2}))?"
+)
+_SEP = r"(?:\s*,\s*|\s+(?:в\s+)?)"
+_TAIL = r"(?:\s*[,;]\s*(?P<room>\S.*?)|\s+(?P<room2>(?:каб|кабинет|ауд|аудитория)\.?\s*\S.*?))?\.?"
+_DAY = rf"{_WD}(?:{_DATE}|{_ISO})"
+_FORMS = (
+    re.compile(rf"{_DAY}{_SEP}{_TIME}{_TAIL}", re.IGNORECASE),
+    re.compile(rf"{_TIME}{_SEP}{_DAY}{_TAIL}", re.IGNORECASE),
+)
+
+
+def _normalise(text: str) -> str:
+    text = _SPACES.sub(" ", text).strip()
+    # Only dashes between digits or around spaces are range dashes; an ISO date keeps its own.
+    return _DASHES.sub("-", text)
+
+
+def _read_slot(text: str, year_hint: int | None, minutes: int) -> tuple[Slot | None, str]:
+    """The slot a text describes, or None with a short Russian reason (may be empty)."""
+    norm = _normalise(text)
+    reason = ""
+    for form in _FORMS:
+        m = form.fullmatch(norm)
+        if m is None:
+            continue
+        g = m.groupdict()
+        if g["iy"]:
+            year, month, day_ = int(g["iy"]), int(g["imo"]), int(g["id"])
+        else:
+            month, day_ = int(g["mo"]), int(g["d"])
+            if g["y"]:
+                year = int(g["y"]) + (2000 if len(g["y"]) == 2 else 0)
+            elif year_hint is not None:
+                year = year_hint
+            else:
+                reason = "не указан год"
+                continue
+        try:
+            date = dt.date(year, month, day_)
+            start = dt.datetime.combine(date, dt.time(int(g["h1"]), int(g["m1"])))
+            if g["h2"] is None:
+                end = start + dt.timedelta(minutes=minutes)
+            else:
+                h2, m2 = int(g["h2"]), int(g["m2"])
+                end = (
+                    dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0))
+                    if (h2, m2) in ((24, 0), (0, 0))
+                    else dt.datetime.combine(date, dt.time(h2, m2))
+                )
+        except ValueError:
+            reason = reason or "такой даты или времени не бывает"
+            continue
+        if end <= start:
+            reason = "конец раньше начала"
+            continue
+        if g["wd"]:
+            wd = _WD_WORDS.get(g["wd"].lower())
+            if wd is None:
+                continue
+            if wd != date.weekday():
+                reason = f"{date:%d.%m.%Y} — это {WEEKDAYS_SHORT[date.weekday()]}, а не {g['wd']}"
+                continue
+        room = normalize_room(g["room"] or g["room2"] or "")
+        return Slot(start, end, room), ""
+    return None, reason
+
+
+def parse_slot(text: str, year_hint: int | None = None, *, minutes: int = 20) -> Slot | None:
+    """Read a slot typed in a cell, e.g. «вт 01.12.2026 15:20–15:40, каб. 12»; None if not one.
+
+    Tolerant: any spaces, «-» or «–», an optional weekday (which must match the date), the time
+    before or after the date, no room, no end (then `minutes` long), no year (then `year_hint`).
+    """
+    if not isinstance(text, str):
+        return None
+    return _read_slot(text, year_hint, minutes)[0]
+
+
+# --- reading the «Консультация» cells ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cell:
+    slot: Slot | None
+    own_form: bool  # exactly the text the job writes for this slot
+    text: str | None  # what a desired value should be when the slot is kept (None: as typed)
+    problem: str | None
+
+
+def _read_cell(raw: object, year_hint: int, minutes: int, rooms: dict[int, str]) -> _Cell:
+    if isinstance(raw, dt.datetime | pd.Timestamp):
+        # A sheet turned «01.12.2026 15:20» into a date-time cell: the slot starts there.
+        start = pd.Timestamp(raw).to_pydatetime().replace(tzinfo=None, second=0, microsecond=0)
+        slot = Slot(start, start + dt.timedelta(minutes=minutes), rooms.get(start.weekday(), ""))
+        return _Cell(slot, False, slot.label(), None)
+    if not isinstance(raw, str):
+        return _Cell(None, False, None, _not_a_slot(raw, ""))
+    slot, reason = _read_slot(raw, year_hint, minutes)
+    if slot is None:
+        return _Cell(None, False, None, _not_a_slot(raw, reason))
+    return _Cell(slot, raw == slot.label(), None, None)
+
+
+def _not_a_slot(raw: object, reason: str) -> str:
+    why = f" ({reason})" if reason else ""
+    return (
+        f"{HEADER}: «{quote_raw(raw)}» — не похоже на время консультации{why}. Пример: «{EXAMPLE}»"
+    )
+
+
+def rooms_by_weekday(schedule: pd.DataFrame) -> dict[int, str]:
+    """Weekday (0 = Monday) -> room, from the typed «График» rows (the first room of a day)."""
+    rooms: dict[int, str] = {}
+    if schedule is None or schedule.empty or "room" not in schedule:
+        return rooms
+    for weekday, room in zip(schedule["weekday"], schedule["room"], strict=True):
+        if is_blank(weekday) or is_blank(room) or weekday not in _WEEKDAY_NAMES:
+            continue
+        rooms.setdefault(_WEEKDAY_NAMES.index(weekday), normalize_room(room))
+    return rooms
+
+
+# --- planning ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BookingPlan:
+    """What the booking rules want in «Консультация», by sheet row."""
+
+    desired: pd.Series  # text per sheet row; None = leave empty
+    notes: dict[int, list[str]] = field(default_factory=dict)
+    rebooked: list[tuple[int, str, str]] = field(default_factory=list)  # (№, old, new)
+    booked: list[tuple[int, str]] = field(default_factory=list)  # new bookings (№, label)
+
+
+def _wall(now: dt.datetime, tz: str) -> dt.datetime:
+    """`now` as naive wall time of tz, to the minute (naive input is taken as already local)."""
+    if now.tzinfo is not None:
+        now = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return now.replace(second=0, microsecond=0)
+
+
+def _minutes(moment: dt.datetime, tz: str) -> float:
+    return float(to_minutes([moment], tz)[0])
+
+
+def _to_minutes(moments: list[dt.datetime], tz: str) -> list[float]:
+    if not moments:
+        return []
+    return [float(m) for m in to_minutes(pd.DatetimeIndex(moments), tz)]
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _closed_words(reason: str) -> str:
+    """«нет консультаций: педсовет» / «нет консультаций (праздник: …)» from a day's reason."""
+    if reason.startswith(KIND_CANCELLED):
+        return _lower_first(reason)
+    return f"нет консультаций ({_lower_first(reason)})"
+
+
+def _hours_of(calendar: WorkCalendar, day: dt.date) -> str:
+    return ", ".join(f"{a:%H:%M}{DASH}{b:%H:%M}" for a, b in calendar.sessions(day, day))
+
+
+def _number_text(number: float, row: int) -> str:
+    return f"№ {int(number)}" if np.isfinite(number) else f"строка {row}"
+
+
+def _peak(others: list[tuple[float, float]], lo: float, hi: float) -> int:
+    """The most intervals of `others` that cover one moment inside [lo, hi)."""
+    events = sorted(
+        [(max(s, lo), 1) for s, e in others] + [(min(e, hi), -1) for s, e in others],
+        key=lambda ev: (ev[0], ev[1]),
+    )
+    best = level = 0
+    for _, step in events:
+        level += step
+        best = max(best, level)
+    return best
+
+
+def _day_numbers(local: pd.DatetimeIndex) -> np.ndarray:
+    """Days since the epoch of naive local moments (a key that sorts like the dates)."""
+    if not len(local):
+        return np.empty(0, dtype=np.int64)
+    return local.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+class _Grid:
+    """Every bookable slot from `after` to the end of the calendar, with its occupancy."""
+
+    def __init__(self, calendar: WorkCalendar, settings: Settings, after: float) -> None:
+        b = settings.booking
+        length, step = float(b.slot_minutes), float(b.slot_minutes + b.buffer_minutes)
+        keep = calendar.ends > after
+        s, e = calendar.starts[keep], calendar.ends[keep]
+        n = np.where(e - s >= length, np.floor((e - s - length) / step).astype(np.int64) + 1, 0)
+        which = np.repeat(np.arange(len(s)), n)
+        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        self.starts = s[which] + k * step
+        self.ends = self.starts + length
+        self.tz = calendar.tz
+        local = from_minutes(self.starts, self.tz) if len(self.starts) else pd.DatetimeIndex([])
+        self.local = local
+        self.days = _day_numbers(local)
+        self.capacity = b.capacity
+        self.daily_cap = b.daily_cap
+        self.load = np.zeros(len(self.starts), dtype=np.int64)
+        self.per_day: dict[int, int] = {}
+        self.parent = np.arange(len(self.starts) + 1)
+
+    @staticmethod
+    def _day_key(start: dt.datetime) -> int:
+        return int(np.datetime64(start.date(), "D").astype(np.int64))
+
+    def occupy(self, start_m: np.ndarray, end_m: np.ndarray, starts: list[dt.datetime]) -> None:
+        """Count kept bookings: each fills the grid slots it overlaps and its day's quota."""
+        if len(start_m):
+            lo = np.searchsorted(self.ends, start_m, side="right")
+            hi = np.searchsorted(self.starts, end_m, side="left")
+            diff = np.zeros(len(self.starts) + 1, dtype=np.int64)
+            np.add.at(diff, lo, 1)
+            np.add.at(diff, np.maximum(hi, lo), -1)
+            self.load += np.cumsum(diff)[:-1]
+        for start in starts:
+            key = self._day_key(start)
+            self.per_day[key] = self.per_day.get(key, 0) + 1
+        for i in np.flatnonzero(self.load >= self.capacity):
+            self.parent[i] = i + 1
+        if self.daily_cap is not None:
+            for key, count in self.per_day.items():
+                if count >= self.daily_cap:
+                    self._close_day(key)
+
+    def _close_day(self, key: int) -> None:
+        lo = np.searchsorted(self.days, key, side="left")
+        hi = np.searchsorted(self.days, key, side="right")
+        for i in range(lo, hi):
+            self.parent[i] = i + 1
+
+    def _find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = int(self.parent[root])
+        while self.parent[i] != i:
+            self.parent[i], i = root, int(self.parent[i])
+        return root
+
+    def book(self, after: float) -> int | None:
+        """Take the first free slot starting at or after `after`; its index, or None."""
+        i = self._find(int(np.searchsorted(self.starts, after, side="left")))
+        if i >= len(self.starts):
+            return None
+        self.load[i] += 1
+        if self.load[i] >= self.capacity:
+            self.parent[i] = i + 1
+        key = int(self.days[i])
+        self.per_day[key] = self.per_day.get(key, 0) + 1
+        if self.daily_cap is not None and self.per_day[key] >= self.daily_cap:
+            self._close_day(key)
+        return i
+
+    def slot(self, i: int, room: str) -> Slot:
+        start = self.local[i].to_pydatetime()
+        return Slot(start, start + dt.timedelta(minutes=float(self.ends[i] - self.starts[i])), room)
+
+
+def _needs_consultation(topics: pd.Series, settings: Settings) -> np.ndarray:
+    out = np.zeros(len(topics), dtype=bool)
+    values = topics.to_numpy(dtype=object)
+    for topic in pd.unique(topics.dropna()):
+        try:
+            needs = settings.topic_rule(topic).consultation
+        except KeyError:
+            continue
+        if needs:
+            out |= values == topic
+    return out
+
+
+def plan_bookings(
+    requests: pd.DataFrame,
+    current: pd.Series,
+    *,
+    calendar: WorkCalendar,
+    settings: Settings,
+    now: dt.datetime,
+    sheet_tz: str,
+    schedule_rooms: dict[int, str],
+) -> BookingPlan:
+    """The «Консультация» text every request row should hold, with notes and moved bookings.
+
+    `requests` is RequestPlan.effective (index: sheet row; number, received_at, topic, status),
+    `current` the raw «Консультация» cells by sheet row. Slots are wall times of calendar.tz.
+    """
+    tz = calendar.tz
+    b = settings.booking
+    rows = requests.index
+    now_local = _wall(now, tz)
+    now_m = _minutes(now_local, tz)
+    rooms = {d: normalize_room(r) for d, r in schedule_rooms.items()}
+    raw = current.reindex(rows).to_numpy(dtype=object)
+    blank = np.fromiter((is_blank(v) for v in raw), dtype=bool, count=len(raw))
+    desired = np.where(blank, None, raw).astype(object)
+
+    status = requests["status"].to_numpy(dtype=object)
+    closed = np.isin(status, [RESOLVED, REJECTED])
+    open_ = ~closed & ~pd.isna(status)
+    needs = _needs_consultation(requests["topic"], settings)
+    numbers = pd.to_numeric(requests["number"], errors="coerce").to_numpy(dtype=float)
+    received_m = np.asarray(to_minutes(requests["received_at"], sheet_tz), dtype=float)
+    notes: dict[int, list[str]] = {}
+
+    def note(pos: int, text: str) -> None:
+        notes.setdefault(int(rows[pos]), []).append(text)
+
+    # Read the cells that hold something.
+    cells: dict[int, _Cell] = {}
+    for pos in np.flatnonzero(~blank):
+        cell = _read_cell(raw[pos], now_local.year, b.slot_minutes, rooms)
+        cells[int(pos)] = cell
+        if cell.slot is None:
+            note(pos, cell.problem or _not_a_slot(raw[pos], ""))
+        elif cell.text is not None:
+            desired[pos] = cell.text
+
+    # One conversion for every slot (a per-cell conversion is what makes 10k rows slow).
+    with_slot = [pos for pos, cell in cells.items() if cell.slot is not None]
+    slot_of = {pos: cells[pos].slot for pos in with_slot}
+    parsed = [s for s in slot_of.values() if s is not None]
+    starts_m = dict(zip(with_slot, _to_minutes([s.start for s in parsed], tz), strict=True))
+    ends_m = dict(zip(with_slot, _to_minutes([s.end for s in parsed], tz), strict=True))
+    reasons: dict[dt.date, str | None] = {}
+
+    kept: list[int] = []
+    rebook: list[int] = []
+    for pos in with_slot:
+        slot = slot_of[pos]
+        assert slot is not None
+        future = starts_m[pos] >= now_m
+        if closed[pos]:
+            if future:
+                desired[pos] = None  # the request is done: its future time is free for others
+            else:
+                kept.append(pos)  # history
+            continue
+        if open_[pos] and cells[pos].own_form and future:
+            day = slot.start.date()
+            if day not in reasons:
+                reasons[day] = calendar.closed_reason(day)
+            if reasons[day] is not None and reasons[day] != REASON_OUTSIDE:
+                rebook.append(pos)
+                continue
+        kept.append(pos)
+
+    k_start = np.array([starts_m[p] for p in kept], dtype=float)
+    k_end = np.array([ends_m[p] for p in kept], dtype=float)
+
+    texts = {p: str(desired[p]) for p in kept}
+    _flag_kept(
+        kept, slot_of, texts, (k_start, k_end), open_, numbers, rows, calendar, b.capacity, note
+    )
+
+    # Book: empty cells of open requests that need a consultation, and the moved ones.
+    fresh = np.flatnonzero(blank & open_ & needs)
+    queue = [int(p) for p in fresh] + rebook
+    booked: list[tuple[int, str]] = []
+    rebooked: list[tuple[int, str, str]] = []
+    if queue:
+        notice = now_m + b.min_notice_hours * 60.0
+        after = np.array(
+            [notice if np.isnan(received_m[p]) else max(received_m[p], notice) for p in queue]
+        )
+        order = sorted(
+            range(len(queue)),
+            key=lambda i: (
+                np.inf if np.isnan(received_m[queue[i]]) else received_m[queue[i]],
+                np.inf if np.isnan(numbers[queue[i]]) else numbers[queue[i]],
+                int(rows[queue[i]]),
+            ),
+        )
+        grid = _Grid(calendar, settings, float(after.min()))
+        grid.occupy(k_start, k_end, [slot_of[p].start for p in kept])  # type: ignore[union-attr]
+        moving = set(rebook)
+        until = from_minutes([calendar.span_end - 1], tz)[0]
+        for i in order:
+            pos = queue[i]
+            index = grid.book(float(after[i]))
+            if index is None:
+                if pos in moving:
+                    old = cells[pos].slot
+                    why = _closed_words(calendar.closed_reason(old.start.date()) or "")  # type: ignore[union-attr]
+                    note(
+                        pos,
+                        f"{HEADER}: «{quote_raw(raw[pos])}» — в этот день {why}, а свободного "
+                        f"времени для переноса до {until:%d.%m.%Y} нет — запишите вручную",
+                    )
+                else:
+                    note(
+                        pos,
+                        f"{HEADER}: нет свободного времени для консультации до "
+                        f"{until:%d.%m.%Y} — запишите вручную",
+                    )
+                continue
+            weekday = grid.local[index].weekday()
+            slot = grid.slot(index, rooms.get(weekday, "") or normalize_room(b.room))
+            desired[pos] = slot.label()
+            if pos in moving:
+                rebooked.append((_int(numbers[pos]), str(raw[pos]), slot.label()))
+            else:
+                booked.append((_int(numbers[pos]), slot.label()))
+
+    return BookingPlan(
+        desired=pd.Series(desired, index=rows, dtype=object),
+        notes=notes,
+        rebooked=sorted(rebooked),
+        booked=sorted(booked),
+    )
+
+
+def _int(number: float) -> int:
+    return int(number) if np.isfinite(number) else 0
+
+
+def _flag_kept(
+    kept: list[int],
+    slot_of: dict[int, Slot | None],
+    texts: dict[int, str],
+    spans: tuple[np.ndarray, np.ndarray],
+    open_: np.ndarray,
+    numbers: np.ndarray,
+    rows: pd.Index,
+    calendar: WorkCalendar,
+    capacity: int,
+    note: Callable[[int, str], None],
+) -> None:
+    """Notes for kept slots of open requests: outside the hours, or more requests than fit."""
+    live = [i for i, p in enumerate(kept) if open_[p]]
+    if not live:
+        return
+    starts, ends = spans[0][live], spans[1][live]
+    worked = np.asarray(calendar.between(starts, ends), dtype=float)
+    for j, i in enumerate(live):
+        pos = kept[i]
+        slot = slot_of[pos]
+        assert slot is not None
+        if np.isfinite(worked[j]) and worked[j] < ends[j] - starts[j] - 1e-6:
+            reason = calendar.closed_reason(slot.start.date())
+            if reason is not None:
+                what = f"в этот день {_closed_words(reason)}"
+            else:
+                hours = _hours_of(calendar, slot.start.date())
+                what = f"вне часов консультаций (в этот день: {hours})"
+            note(pos, f"{HEADER}: «{quote_raw(texts[pos])}» — {what}")
+    # Overlaps: sort by start and look ahead while the next one starts before this one ends.
+    order = np.argsort(starts, kind="stable")
+    overlaps: dict[int, list[int]] = {}
+    for a_idx, a in enumerate(order):
+        for b in order[a_idx + 1 :]:
+            if starts[b] >= ends[a]:
+                break
+            if ends[b] > starts[a]:
+                overlaps.setdefault(int(a), []).append(int(b))
+                overlaps.setdefault(int(b), []).append(int(a))
+    for j, others in overlaps.items():
+        spans = [(float(starts[o]), float(ends[o])) for o in others]
+        if 1 + _peak(spans, float(starts[j]), float(ends[j])) <= capacity:
+            continue
+        pos = kept[live[j]]
+        names = sorted((numbers[kept[live[o]]], int(rows[kept[live[o]]])) for o in others)
+        listed = ", ".join(_number_text(n, r) for n, r in names)
+        word = "обращение" if len(names) == 1 else "обращения"
+        note(
+            pos,
+            f"{HEADER}: на это время уже записано {word} {listed} "
+            f"(на одно время — не больше {capacity})",
+        )
+
+
+# --- the administrator's agenda ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaBooking:
+    """A booked slot as the administrator sees it (names shown: the agenda is for them only)."""
+
+    slot: Slot
+    row: int
+    number: int | None
+    topic: str
+    requester: str
+    status: str
+    outside: bool  # not inside the day's consultation hours
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    """One day of the agenda: its sessions (naive local), or why it has none; its bookings."""
+
+    day: dt.date
+    sessions: tuple[tuple[dt.datetime, dt.datetime], ...]
+    closed_reason: str | None
+    room: str
+    bookings: tuple[AgendaBooking, ...]
+    places: int  # places in the day's slots (capacity x slots, within the daily cap)
+    free: int  # of them still free
+
+
+def _text(value: object) -> str:
+    return "" if is_blank(value) else str(value).strip()
+
+
+def agenda(
+    requests: pd.DataFrame,
+    current: pd.Series,
+    *,
+    calendar: WorkCalendar,
+    settings: Settings,
+    day_from: dt.date,
+    day_to: dt.date,
+    schedule_rooms: dict[int, str] | None = None,
+    now: dt.datetime | None = None,
+) -> list[AgendaDay]:
+    """Every day of day_from..day_to: its sessions or the reason it has none, its booked slots
+    (request №, topic, requester) and the free places left (none before `now` when given)."""
+    b = settings.booking
+    now_local = None if now is None else _wall(now, calendar.tz)
+    rooms = {d: normalize_room(r) for d, r in (schedule_rooms or {}).items()}
+    raw = current.reindex(requests.index)
+    by_day: dict[dt.date, list[tuple[int, Slot]]] = {}
+    for row, value in raw.items():
+        if is_blank(value):
+            continue
+        cell = _read_cell(value, day_from.year, b.slot_minutes, rooms)
+        if cell.slot is not None and day_from <= cell.slot.start.date() <= day_to:
+            by_day.setdefault(cell.slot.start.date(), []).append((int(row), cell.slot))
+
+    length = dt.timedelta(minutes=b.slot_minutes)
+    step = dt.timedelta(minutes=b.slot_minutes + b.buffer_minutes)
+    out: list[AgendaDay] = []
+    day = day_from
+    while day <= day_to:
+        sessions = tuple(
+            (a.replace(tzinfo=None), z.replace(tzinfo=None)) for a, z in calendar.sessions(day, day)
+        )
+        grid: list[tuple[dt.datetime, dt.datetime]] = []
+        for a, z in sessions:
+            t = a
+            while t + length <= z:
+                grid.append((t, t + length))
+                t += step
+        booked = sorted(
+            by_day.get(day, []),
+            key=lambda item: (item[1].start, _sort_number(requests.at[item[0], "number"])),
+        )
+        items = []
+        for row, slot in booked:
+            r = requests.loc[row]
+            number = pd.to_numeric(r.get("number"), errors="coerce")
+            items.append(
+                AgendaBooking(
+                    slot=slot,
+                    row=row,
+                    number=None if pd.isna(number) else int(number),
+                    topic=_text(r.get("topic")),
+                    requester=_text(r.get("requester")),
+                    status=_text(r.get("status")),
+                    outside=not any(a <= slot.start and slot.end <= z for a, z in sessions),
+                )
+            )
+        places = len(grid) * b.capacity
+        free = sum(
+            max(0, b.capacity - sum(1 for _, s in booked if s.start < e and s.end > g))
+            for g, e in grid
+            if now_local is None or g >= now_local
+        )
+        if b.daily_cap is not None:
+            places = min(places, b.daily_cap)
+            free = min(free, max(0, b.daily_cap - len(booked)))
+        out.append(
+            AgendaDay(
+                day=day,
+                sessions=sessions,
+                closed_reason=None if sessions else calendar.closed_reason(day),
+                room=rooms.get(day.weekday(), "") or normalize_room(b.room),
+                bookings=tuple(items),
+                places=places,
+                free=free,
+            )
+        )
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _sort_number(value: object) -> float:
+    number = pd.to_numeric(value, errors="coerce")
+    return float("inf") if pd.isna(number) else float(number)
+
+
+def _day_label(day: dt.date) -> str:
+    return f"{WEEKDAYS_SHORT[day.weekday()]} {day:%d.%m.%Y}"
+
+
+def agenda_lines(days: list[AgendaDay]) -> list[str]:
+    """The agenda in Russian, one line per day and per booking (weekends without hours and
+    without bookings are left out)."""
+    if not days:
+        return []
+    lines = [f"Консультации с {days[0].day:%d.%m.%Y} по {days[-1].day:%d.%m.%Y}"]
+    total_booked = total_free = 0
+    for d in days:
+        if not d.sessions and not d.bookings and d.day.weekday() >= 5:
+            continue
+        if d.sessions:
+            hours = ", ".join(f"{a:%H:%M}{DASH}{z:%H:%M}" for a, z in d.sessions)
+            room = _room_text(d.room)
+            where = f"{hours}, {room}" if room else hours
+            lines.append(
+                f"{_day_label(d.day)} {where} — записано: {len(d.bookings)}, "
+                f"свободных мест: {d.free}"
+            )
+        else:
+            lines.append(f"{_day_label(d.day)} — {_closed_words(d.closed_reason or '')}")
+        total_booked += len(d.bookings)
+        total_free += d.free
+        for item in d.bookings:
+            s = item.slot
+            number = f"№ {item.number}" if item.number is not None else "без №"
+            line = (
+                f"  {s.start:%H:%M}{DASH}{s.end:%H:%M}  {number}  "
+                f"{item.topic or 'тема не указана'} — {item.requester or 'заявитель не указан'}"
+            )
+            if s.room and s.room != d.room:
+                line += f", {_room_text(s.room)}"
+            if item.status in (RESOLVED, REJECTED):
+                line += f" ({item.status.lower()})"
+            if item.outside:
+                line += " — вне часов консультаций"
+            lines.append(line)
+        if d.sessions and not d.bookings:
+            lines.append("  записей нет")
+    lines.append(f"Всего записано: {total_booked}, свободных мест: {total_free}.")
+    return lines

@@ -1,0 +1,235 @@
+"""What the rules want written into the sheet: one pure plan from the parsed tabs.
+
+    parsed tabs + settings + now -> auto fills, derived cells, new history rows
+
+`diff_tab` is the choke point of "staff cells are sacred": it refuses a staff column outright,
+and fills an auto column only while it is empty. Nothing here reads or writes a sheet; the sync
+job aims the plan at the rows as they are when the write lands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from journaldesk.rules.audit import audit_rows
+from journaldesk.rules.booking import BookingPlan, plan_bookings, rooms_by_weekday
+from journaldesk.rules.calendar import build_calendar, calendar_notes
+from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
+from journaldesk.rules.privacy import mask_all, password_notes
+from journaldesk.rules.requests import RequestPlan, local_now, plan_requests
+from journaldesk.rules.worktime import WorkCalendar
+from journaldesk.settings import Settings
+from journaldesk.sheet.frames import ParsedTab
+from journaldesk.sheet.grid import CellValue
+from journaldesk.sheet.schema import Column, Tab
+from journaldesk.sheet.textfmt import is_blank
+
+JOB_SYNC = "Синхронизация"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A cell the rules want: tab, the sheet row it was read from, field, value."""
+
+    tab: str
+    row: int
+    field: str
+    value: CellValue
+    only_if_empty: bool = False
+
+
+def _minute(value: object) -> object:
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return pd.Timestamp(value).round("min").to_pydatetime().replace(tzinfo=None)
+    return value
+
+
+def same_value(current: object, desired: object, column: Column, sheet_tz: str) -> bool:
+    """Whether a cell already holds the desired value (dates compared to the minute)."""
+    if is_blank(desired):
+        return is_blank(current)
+    if is_blank(current):
+        return False
+    if column.type in ("datetime", "date", "time"):
+        from journaldesk.sheet.cells import parse_cell
+
+        parsed = parse_cell(current, column, sheet_tz=sheet_tz)
+        return parsed.problem is None and _minute(parsed.value) == _minute(desired)
+    if column.type in ("int", "number"):
+        try:
+            return float(current) == float(desired)
+        except (TypeError, ValueError):
+            return False
+    # Text columns: a number or a date a person typed is kept as typed, never "corrected".
+    return current == desired if isinstance(current, str) else str(desired) == str(current)
+
+
+def plain(value: object) -> CellValue:
+    """A value safe to send to a store: no NaN, no numpy or pandas scalars."""
+    if is_blank(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value  # type: ignore[return-value]
+
+
+def diff_tab(
+    parsed: ParsedTab,
+    desired: pd.DataFrame,
+    *,
+    sheet_tz: str,
+    only_if_empty: bool,
+) -> list[Pending]:
+    """The cells of `desired` (index: sheet row, columns: fields) that differ from the sheet.
+
+    Staff columns are refused outright: this is the choke point of "staff cells are sacred".
+    """
+    tab = parsed.tab
+    out: list[Pending] = []
+    for field_name in desired.columns:
+        column = tab.col(field_name)
+        if column.owner == "staff":
+            raise AssertionError(
+                f"rules tried to write the staff column {tab.title}/{column.header}"
+            )
+        if only_if_empty and column.owner != "auto":
+            raise AssertionError(f"fill of a non-auto column {tab.title}/{column.header}")
+        wanted = desired[field_name]
+        current = parsed.raw[field_name].reindex(wanted.index)
+        for row, value, cur in zip(
+            wanted.index, wanted.to_numpy(), current.to_numpy(), strict=True
+        ):
+            if only_if_empty and (is_blank(value) or not is_blank(cur)):
+                continue
+            if not only_if_empty and same_value(cur, value, column, sheet_tz):
+                continue
+            out.append(Pending(tab.key, int(row), field_name, plain(value), only_if_empty))
+    return out
+
+
+def _checks(index: pd.Index, notes: dict[int, list[str]], parsed: ParsedTab) -> pd.Series:
+    """The Проверка text per row: the cell problems and the rules' notes, secrets masked."""
+    texts = []
+    for row in index:
+        items = [*parsed.problems.get(int(row), []), *notes.get(int(row), [])]
+        texts.append(mask_all("; ".join(dict.fromkeys(items))) if items else None)
+    return pd.Series(texts, index=index, dtype=object)
+
+
+def identity_fields(tab: Tab) -> list[str]:
+    """The fields that identify a row of this tab (its identity plus the same-content fallback)."""
+    return list(dict.fromkeys([*tab.identity, *tab.fallback_identity]))
+
+
+@dataclass
+class SheetPlan:
+    """Everything the rules want for one sync."""
+
+    pending: list[Pending]
+    requests: RequestPlan
+    history: list[dict[str, object]]
+    checks: dict[str, pd.Series]  # tab key -> desired Проверка per row
+    # tab key -> sheet rows left alone because nothing identifies them (e.g. only a status typed)
+    unfound: dict[str, list[int]] = field(default_factory=dict)
+    bookings: BookingPlan | None = None
+    calendar: WorkCalendar | None = None
+
+
+def plan_sheet(
+    parsed: dict[str, ParsedTab], settings: Settings, *, now: dt.datetime, sheet_tz: str
+) -> SheetPlan:
+    """Everything the rules want written: auto fills, derived cells and new history rows."""
+    req = parsed["requests"]
+    calendar = build_calendar(
+        parsed["schedule"].frame,
+        parsed["calendar"].frame,
+        tz=settings.timezone,
+        earliest=req.frame["received_at"],
+        now=now,
+    )
+    audit_frame = parsed["changes"].frame
+    plan = plan_requests(
+        req.frame,
+        req.raw,
+        now=now,
+        settings=settings,
+        calendar=calendar,
+        audit=audit_frame,
+        sheet_tz=sheet_tz,
+    )
+    bookings = plan_bookings(
+        plan.effective,
+        req.raw["consultation"],
+        calendar=calendar,
+        settings=settings,
+        now=now,
+        sheet_tz=sheet_tz,
+        schedule_rooms=rooms_by_weekday(parsed["schedule"].frame),
+    )
+    plan.derived["consultation"] = bookings.desired
+    plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
+    for row, items in bookings.notes.items():
+        plan.notes.setdefault(row, []).extend(items)
+    for row, items in password_notes(req.frame["description"]).items():
+        plan.notes.setdefault(row, []).extend(items)
+    checks = {"requests": _checks(req.frame.index, plan.notes, req)}
+    plan.derived["check"] = checks["requests"]
+    pending = diff_tab(req, plan.fills, sheet_tz=sheet_tz, only_if_empty=True)
+    pending += diff_tab(req, plan.derived, sheet_tz=sheet_tz, only_if_empty=False)
+
+    cal = parsed["calendar"]
+    checks["calendar"] = _checks(cal.frame.index, calendar_notes(cal.frame, now=now), cal)
+    pending += diff_tab(
+        cal, checks["calendar"].to_frame("check"), sheet_tz=sheet_tz, only_if_empty=False
+    )
+
+    con = parsed["consent"]
+    rules = ConsentRules.from_settings(settings.consent)
+    con_rows = consent_rows(
+        con.frame,
+        today=local_now(now, settings.timezone).date(),
+        rules=rules,
+        known_classes=school_classes(rules, staff=parsed["staff"].frame),
+    )
+    con_notes = {int(r): [t] for r, t in con_rows["check"].items() if not is_blank(t)}
+    checks["consent"] = _checks(con.frame.index, con_notes, con)
+    con_desired = pd.DataFrame(
+        {"state": con_rows["state"], "check": checks["consent"]}, index=con.frame.index
+    )
+    pending += diff_tab(con, con_desired, sheet_tz=sheet_tz, only_if_empty=False)
+
+    history = audit_rows(plan.effective, audit_frame, at=local_now(now, sheet_tz), job=JOB_SYNC)
+    pending, unfound = _identifiable(pending, parsed)
+    return SheetPlan(
+        pending=pending,
+        requests=plan,
+        history=history,
+        checks=checks,
+        unfound=unfound,
+        bookings=bookings,
+        calendar=calendar,
+    )
+
+
+def _identifiable(
+    pending: list[Pending], parsed: dict[str, ParsedTab]
+) -> tuple[list[Pending], dict[str, list[int]]]:
+    """Drop cells of rows whose identity cells are all empty: they could not be found again."""
+    blank: dict[str, set[int]] = {}
+    for key, p_tab in parsed.items():
+        ids = identity_fields(p_tab.tab)
+        if ids and len(p_tab.raw):
+            empty = p_tab.raw[ids].map(is_blank).all(axis=1)
+            blank[key] = set(p_tab.raw.index[empty.to_numpy()])
+    kept = [p for p in pending if p.row not in blank.get(p.tab, ())]
+    unfound = {
+        k: sorted({p.row for p in pending if p.tab == k and p.row in rows})
+        for k, rows in blank.items()
+    }
+    return kept, {k: v for k, v in unfound.items() if v}

@@ -1,0 +1,715 @@
+"""The long-running job runner: sync in school hours, a reminder before each consultation session,
+the weekly summary.
+
+The split follows the `schedule` library's: deciding *what is due* is the pure function
+`due_jobs(state, now, timetable)`, the caller owns the loop. `schedule` only wakes the loop up
+once a minute (it reads the wall clock itself and keeps nothing between runs); every decision is
+made from the persisted `RunnerState` and the `now` handed in, so
+
+* tests pass `now` and need no clock patching;
+* a runner restarted, or woken after a sleep or an outage, runs what is due ONCE: a sync is due
+  when the current sync slot (day_start + k * sync_every) differs from the last attempt's, the
+  summary when this week's summary moment has passed and its summary has not been made; no
+  backlog of missed runs is ever replayed;
+* a failed job is retried at the next run (the next sync slot; for the reminder and the summary
+  after `sync_every` minutes), and one failing job never stops the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import filelock
+import pandas as pd
+import schedule
+
+from journaldesk.errors import JournaldeskError, UserError
+from journaldesk.jobs.sync import JOB_SYNC
+from journaldesk.rules.privacy import mask_all
+from journaldesk.rules.worktime import KIND_HOLIDAY, KIND_VACATION
+from journaldesk.settings import Settings
+from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, clock, count, day, is_blank, moment
+from journaldesk.store.base import Snapshot, Store
+
+log = logging.getLogger(__name__)
+
+SYNC = "sync"
+REMINDER = "reminder"
+SUMMARY = "summary"
+JOBS = (SYNC, REMINDER, SUMMARY)
+# The «Задача» column of «Журнал» and the console say these.
+JOB_TITLES = {
+    SYNC: JOB_SYNC,
+    REMINDER: "Напоминание перед консультацией",
+    SUMMARY: "Еженедельная сводка",
+}
+STATE_NAME = "runner-state.json"
+LOCK_NAME = "runner.lock"
+# How far ahead the cached calendar reaches: sessions for reminders, closed days for everything.
+SESSIONS_AHEAD_DAYS = 14
+CLOSED_AHEAD_DAYS = 60
+# Reminded session starts older than this are forgotten (keeps the state file small).
+REMINDED_KEEP_DAYS = 7
+# A reminder lists at most this many requests (the sheet has the rest).
+DIGEST_MAX_LINES = 60
+
+
+class RunnerBusy(UserError):
+    """Another `journaldesk run` holds the runner lock of these settings."""
+
+
+# --- the timetable and the state -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """When the jobs run, from settings.runner, in the school's time zone."""
+
+    tz: str = "Europe/Simferopol"
+    sync_every: int = 15  # minutes
+    day_start: dt.time = dt.time(7, 30)
+    day_end: dt.time = dt.time(19, 0)
+    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
+    reminder_before: int = 30  # minutes
+    summary_weekday: int = 0
+    summary_time: dt.time = dt.time(7, 0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timetable:
+        """The timetable of these settings."""
+        r = settings.runner
+        return cls(
+            tz=settings.timezone,
+            sync_every=r.sync_every_minutes,
+            day_start=r.day_start,
+            day_end=r.day_end,
+            workdays=frozenset(r.workdays),
+            reminder_before=r.reminder_minutes_before,
+            summary_weekday=r.summary_weekday,
+            summary_time=r.summary_time,
+        )
+
+    @property
+    def retry(self) -> dt.timedelta:
+        """How long a failed reminder or summary waits before it is tried again."""
+        return dt.timedelta(minutes=self.sync_every)
+
+
+@dataclass
+class Failure:
+    """The last failure of a job: when, the Russian message, whether «Журнал» got a row."""
+
+    at: dt.datetime
+    message: str
+    journaled: bool = False
+
+
+@dataclass
+class RunnerState:
+    """What the runner remembers between runs (persisted as JSON next to the log)."""
+
+    attempts: dict[str, dt.datetime] = field(default_factory=dict)
+    successes: dict[str, dt.datetime] = field(default_factory=dict)
+    failures: dict[str, Failure] = field(default_factory=dict)
+    summary_done: dt.date | None = None  # the date of the summary moment last made
+    reminded: list[dt.datetime] = field(default_factory=list)  # session starts reminded
+    sessions: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    closed_days: set[dt.date] = field(default_factory=set)  # holidays and vacations ahead
+    calendar_at: dt.datetime | None = None  # when sessions/closed_days were taken from the sheet
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return {
+            "attempts": {k: v.isoformat() for k, v in self.attempts.items()},
+            "successes": {k: v.isoformat() for k, v in self.successes.items()},
+            "failures": {
+                k: {"at": f.at.isoformat(), "message": f.message, "journaled": f.journaled}
+                for k, f in self.failures.items()
+            },
+            "summary_done": self.summary_done.isoformat() if self.summary_done else None,
+            "reminded": [s.isoformat() for s in self.reminded],
+            "sessions": [[s.isoformat(), e.isoformat()] for s, e in self.sessions],
+            "closed_days": sorted(d.isoformat() for d in self.closed_days),
+            "calendar_at": self.calendar_at.isoformat() if self.calendar_at else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunnerState:
+        """The state from `to_json`'s output (unknown keys are ignored)."""
+        when = dt.datetime.fromisoformat
+        return cls(
+            attempts={k: when(v) for k, v in (data.get("attempts") or {}).items()},
+            successes={k: when(v) for k, v in (data.get("successes") or {}).items()},
+            failures={
+                k: Failure(when(v["at"]), str(v["message"]), bool(v.get("journaled")))
+                for k, v in (data.get("failures") or {}).items()
+            },
+            summary_done=(
+                dt.date.fromisoformat(data["summary_done"]) if data.get("summary_done") else None
+            ),
+            reminded=[when(s) for s in data.get("reminded") or []],
+            sessions=[(when(s), when(e)) for s, e in data.get("sessions") or []],
+            closed_days={dt.date.fromisoformat(d) for d in data.get("closed_days") or []},
+            calendar_at=when(data["calendar_at"]) if data.get("calendar_at") else None,
+        )
+
+
+def state_path_for(settings: Settings) -> Path:
+    """`<log dir>/runner-state.json`."""
+    return settings.path(settings.log_file).parent / STATE_NAME
+
+
+def load_state(path: Path) -> RunnerState:
+    """The saved state; an empty one when the file is missing or unreadable (never a stop)."""
+    try:
+        return RunnerState.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return RunnerState()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("Файл состояния %s не читается (%s): начинаю с чистого состояния.", path, exc)
+        return RunnerState()
+
+
+def save_state(state: RunnerState, path: Path) -> None:
+    """Write the state atomically: a temporary file in the same folder, then replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".runner-state-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(state.to_json(), fh, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# --- what is due (pure) -------------------------------------------------------------------------
+
+
+def _local(now: dt.datetime, tz: str) -> dt.datetime:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(ZoneInfo(tz))
+
+
+def _slot(local: dt.datetime, tt: Timetable) -> tuple[dt.date, int]:
+    """The sync slot a local moment falls in: (day, k) for day_start + k * sync_every."""
+    start = dt.datetime.combine(local.date(), tt.day_start, tzinfo=local.tzinfo)
+    return local.date(), int((local - start) // dt.timedelta(minutes=tt.sync_every))
+
+
+def in_school_hours(now: dt.datetime, tt: Timetable) -> bool:
+    """A workday, between day_start and day_end, local time."""
+    local = _local(now, tt.tz)
+    return local.weekday() in tt.workdays and tt.day_start <= local.time() < tt.day_end
+
+
+def summary_moment(now: dt.datetime, tt: Timetable) -> dt.datetime:
+    """The latest summary moment (summary_weekday at summary_time, local) at or before now."""
+    local = _local(now, tt.tz)
+    back = (local.weekday() - tt.summary_weekday) % 7
+    candidate = dt.datetime.combine(
+        local.date() - dt.timedelta(days=back), tt.summary_time, tzinfo=local.tzinfo
+    )
+    if candidate > local:
+        candidate -= dt.timedelta(days=7)
+    return candidate
+
+
+def reminder_sessions(
+    state: RunnerState, now: dt.datetime, tt: Timetable
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Cached sessions whose reminder is due: reminder_before minutes before the start, until
+    the session ends (a runner started late still reminds), and not reminded yet."""
+    lead = dt.timedelta(minutes=tt.reminder_before)
+    done = set(state.reminded)
+    return [
+        (start, end)
+        for start, end in state.sessions
+        if start - lead <= now < end and start not in done
+    ]
+
+
+def _retry_ok(state: RunnerState, job: str, now: dt.datetime, tt: Timetable) -> bool:
+    failure = state.failures.get(job)
+    return failure is None or now - failure.at >= tt.retry
+
+
+def due_jobs(state: RunnerState, now: dt.datetime, timetable: Timetable) -> list[str]:
+    """The jobs due at `now`, in the order they should run (sync first: it refreshes the calendar).
+
+    Nothing is due on a day the sheet's calendar marks as a holiday or vacation.
+    """
+    tt = timetable
+    local = _local(now, tt.tz)
+    if local.date() in state.closed_days:
+        return []
+    due: list[str] = []
+    if in_school_hours(now, tt):
+        last = state.attempts.get(SYNC)
+        if last is None or _slot(_local(last, tt.tz), tt) != _slot(local, tt):
+            due.append(SYNC)
+    if reminder_sessions(state, now, tt) and _retry_ok(state, REMINDER, now, tt):
+        due.append(REMINDER)
+    made = summary_moment(now, tt).date()
+    if (
+        state.summary_done != made
+        and local.time() >= tt.summary_time
+        and _retry_ok(state, SUMMARY, now, tt)
+    ):
+        due.append(SUMMARY)
+    return due
+
+
+# --- what the jobs tell people ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One request in the reminder: №, topic, due moment, state (never a person's name)."""
+
+    number: int | None
+    topic: str
+    due_at: dt.datetime | None
+    state: str
+
+
+def session_label(start: dt.datetime, end: dt.datetime) -> str:
+    """«вт 01.12.2026 15:00–17:00»."""
+    return f"{WEEKDAYS_SHORT[start.weekday()]} {day(start)} {clock(start)}–{clock(end)}"
+
+
+def digest_items(plan_requests: Any) -> list[DigestItem]:
+    """The overdue and at-risk requests of a RequestPlan, overdue first, earliest deadline first."""
+    values = load_schema()["requests"].col("due_state").values
+    at_risk, overdue = values[1], values[2]
+    eff = plan_requests.effective
+    derived = plan_requests.derived
+    items = []
+    for row in derived.index:
+        state = derived.at[row, "due_state"]
+        if state not in (at_risk, overdue):
+            continue
+        number = eff.at[row, "number"] if row in eff.index else None
+        due = derived.at[row, "due_at"]
+        items.append(
+            DigestItem(
+                number=None if is_blank(number) else int(number),
+                topic="" if is_blank(eff.at[row, "topic"]) else str(eff.at[row, "topic"]),
+                due_at=None if is_blank(due) else pd.Timestamp(due).to_pydatetime(),
+                state=str(state),
+            )
+        )
+    items.sort(key=lambda i: (i.state != overdue, i.due_at or dt.datetime.max, i.number or 0))
+    return items
+
+
+def digest_text(
+    items: list[DigestItem], session: tuple[dt.datetime, dt.datetime], school: str = ""
+) -> tuple[str, str]:
+    """The reminder's subject and text: only №, topic, deadline and state.
+
+    A topic outside the schema's list was typed by a person and goes through `mask_all`; the
+    listed topics are not masked (one of them names a password and would be mangled).
+    """
+    schema = load_schema()
+    known_topics = set(schema.enums["topic"])
+    values = schema["requests"].col("due_state").values
+    at_risk, overdue = values[1], values[2]
+    n_over = sum(1 for i in items if i.state == overdue)
+    n_risk = sum(1 for i in items if i.state == at_risk)
+    label = session_label(*session)
+    subject = f"Консультация {label}: просрочено {n_over}, под угрозой {n_risk}"
+    lines = [
+        f"Перед консультацией {label}" + (f" ({school})" if school else "") + ":",
+        f"просрочено — {count(n_over, 'обращение', 'обращения', 'обращений')}, "
+        f"под угрозой — {count(n_risk, 'обращение', 'обращения', 'обращений')}.",
+        "",
+    ]
+    for item in items[:DIGEST_MAX_LINES]:
+        number = f"№ {item.number}" if item.number is not None else "без №"
+        topic = item.topic if item.topic in known_topics else mask_all(item.topic)
+        due = f"срок {moment(item.due_at)}" if item.due_at else "срок не определён"
+        lines.append(f"{number} · {topic} · {due} · {item.state}")
+    if len(items) > DIGEST_MAX_LINES:
+        lines.append(f"… и ещё {len(items) - DIGEST_MAX_LINES}")
+    lines += ["", f"Подробности — в таблице, лист «{schema['requests'].title}»."]
+    return subject, "\n".join(lines)
+
+
+# --- the runner ---------------------------------------------------------------------------------
+
+
+@dataclass
+class JobResult:
+    """One job run: its id, when, whether it worked, a Russian line, the exit code if not."""
+
+    job: str
+    at: dt.datetime
+    ok: bool
+    message: str
+    exit_code: int = 0
+
+    @property
+    def title(self) -> str:
+        """The job's Russian name."""
+        return JOB_TITLES.get(self.job, self.job)
+
+
+JobFn = Callable[[dt.datetime], str]
+SummaryFn = Callable[..., Any]
+SendFn = Callable[[str, str], bool]
+
+
+class _RecordingStore:
+    """A store that remembers the last snapshot it read, so the calendar costs no extra read."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+        self.last_snapshot: Snapshot | None = None
+
+    @property
+    def api_calls(self) -> int:
+        return self._inner.api_calls
+
+    def read(self) -> Snapshot:
+        self.last_snapshot = self._inner.read()
+        return self.last_snapshot
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _default_summary(store: Store, settings: Settings, *, now: dt.datetime) -> Any:
+    from journaldesk.jobs.report import run_summary  # written alongside; imported when first needed
+
+    return run_summary(store, settings, now=now, send=True)
+
+
+def _default_sender(settings: Settings) -> SendFn:
+    def send(subject: str, text: str) -> bool:
+        from journaldesk.jobs.notify import send_digest
+
+        return send_digest(settings, subject, text)
+
+    return send
+
+
+def describe_error(exc: BaseException) -> str:
+    """The Russian line for a failure, secrets masked."""
+    if isinstance(exc, JournaldeskError):
+        text = str(exc)
+    else:
+        text = f"непредвиденная ошибка ({type(exc).__name__}: {exc})"
+    return mask_all(text)
+
+
+class Runner:
+    """Runs the due jobs; `run_due(now)` for one pass, `run_once()` and `loop()` with the lock."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        store_factory: Callable[[Settings], Store] | None = None,
+        jobs: dict[str, JobFn] | None = None,
+        summary: SummaryFn | None = None,
+        send: SendFn | None = None,
+        state_path: Path | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        on_result: Callable[[JobResult], None] | None = None,
+    ) -> None:
+        from journaldesk.store import open_store
+
+        self.settings = settings
+        self.timetable = Timetable.from_settings(settings)
+        self.clock = clock or (lambda: dt.datetime.now(ZoneInfo(settings.timezone)))
+        self.store_factory = store_factory or open_store
+        self.summary = summary or _default_summary
+        self.send = send or _default_sender(settings)
+        self.state_path = state_path or state_path_for(settings)
+        self.lock_path = self.state_path.with_name(LOCK_NAME)
+        self._stop = threading.Event()
+        self.sleep = sleep or self._stop.wait
+        self.on_result = on_result
+        self.jobs: dict[str, JobFn] = {
+            SYNC: self.job_sync,
+            REMINDER: self.job_reminder,
+            SUMMARY: self.job_summary,
+        }
+        self.jobs.update(jobs or {})
+        self.state = load_state(self.state_path)
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was asked for: the running job finishes, no other starts."""
+        return self._stop.is_set()
+
+    def request_stop(self, signum: int | None = None, frame: object = None) -> None:
+        """The SIGINT/SIGTERM handler: finish the running job, then stop."""
+        if not self._stop.is_set():
+            log.warning("Получен сигнал остановки: завершаю текущую задачу и выхожу.")
+        self._stop.set()
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        names = ["SIGINT", "SIGTERM", "SIGBREAK"]  # SIGBREAK: Ctrl+Break on Windows
+        previous = {}
+        for name in names:
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                previous[sig] = signal.signal(sig, self.request_stop)
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    # -- the lock ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """The runner lock: a second runner on the same settings refuses to start."""
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"Не удалось создать папку журнала «{self.lock_path.parent}»: "
+                f"{exc.strerror or exc}. Проверьте параметр log_file в настройках."
+            ) from exc
+        guard = filelock.FileLock(str(self.lock_path), timeout=0)
+        try:
+            guard.acquire()
+        except filelock.Timeout:
+            raise RunnerBusy(
+                f"journaldesk run уже работает с этими настройками (блокировка "
+                f"«{self.lock_path}»). Второй запуск не нужен: дождитесь окончания первого "
+                f"или остановите его."
+            ) from None
+        try:
+            yield
+        finally:
+            guard.release()
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run_due(self, now: dt.datetime | None = None) -> list[JobResult]:
+        """Run every job due at `now` (default: the clock), one after another; never raises."""
+        now = now or self.clock()
+        results: list[JobResult] = []
+        ran: set[str] = set()
+        # Asked again after each job: a sync that refreshed the calendar may make a reminder due.
+        while not self.stopping:
+            due = [j for j in due_jobs(self.state, now, self.timetable) if j not in ran]
+            if not due:
+                break
+            ran.add(due[0])
+            results.append(self._run_job(due[0], now))
+        return results
+
+    def run_once(self) -> list[JobResult]:
+        """`journaldesk run --once`: under the runner lock, what is due now, then return."""
+        with self.hold():
+            return self.run_due()
+
+    def loop(self, *, tick_seconds: int = 60) -> None:
+        """Run until SIGINT/SIGTERM: check what is due at start and then every tick_seconds."""
+        with self.hold(), self._signals():
+            ticker = schedule.Scheduler()
+            ticker.every(tick_seconds).seconds.do(self.run_due)
+            self.run_due()
+            while not self.stopping:
+                ticker.run_pending()
+                if self.stopping:
+                    break
+                # Short sleeps: a stop is noticed within a second even where a signal does not
+                # interrupt the wait.
+                idle = ticker.idle_seconds
+                self.sleep(max(0.05, min(1.0, idle if idle is not None else 1.0)))
+        log.info("Планировщик остановлен.")
+
+    def _run_job(self, job: str, now: dt.datetime) -> JobResult:
+        title = JOB_TITLES.get(job, job)
+        self.state.attempts[job] = now
+        try:
+            message = self.jobs[job](now)
+        except Exception as exc:  # one job failing never stops the others
+            result = self._failed(job, now, exc)
+        else:
+            self._mark_done(job, now)
+            self.state.successes[job] = now
+            self.state.failures.pop(job, None)
+            log.info("%s: %s", title, message)
+            result = JobResult(job, now, True, message)
+        try:
+            save_state(self.state, self.state_path)
+        except OSError as exc:
+            log.error("Не удалось сохранить состояние планировщика %s: %s", self.state_path, exc)
+        if self.on_result is not None:
+            self.on_result(result)
+        return result
+
+    def _mark_done(self, job: str, now: dt.datetime) -> None:
+        if job == REMINDER:
+            fresh = [s for s, _ in reminder_sessions(self.state, now, self.timetable)]
+            keep_from = now - dt.timedelta(days=REMINDED_KEEP_DAYS)
+            self.state.reminded = [s for s in self.state.reminded if s >= keep_from] + fresh
+        elif job == SUMMARY:
+            self.state.summary_done = summary_moment(now, self.timetable).date()
+
+    def _failed(self, job: str, now: dt.datetime, exc: Exception) -> JobResult:
+        title = JOB_TITLES.get(job, job)
+        message = describe_error(exc)
+        log.error("%s не выполнена: %s", title, message)
+        if not isinstance(exc, JournaldeskError):
+            log.info("Подробности ошибки задачи «%s»", title, exc_info=exc)
+        before = self.state.failures.get(job)
+        # A failure that repeats word for word is written to «Журнал» once, not every slot.
+        journaled = before is not None and before.journaled and before.message == message
+        if not journaled:
+            journaled = self._journal_error(title, message, now)
+        self.state.failures[job] = Failure(now, message, journaled)
+        code = exc.exit_code if isinstance(exc, JournaldeskError) else 1
+        return JobResult(job, now, False, message, code)
+
+    def _journal_error(self, title: str, message: str, now: dt.datetime) -> bool:
+        """Append one «Журнал» row (Итог «Ошибка») when the sheet is reachable."""
+        from journaldesk.jobs.sync import append_cells
+        from journaldesk.rules.requests import local_now
+        from journaldesk.sheet.frames import parse_tab
+
+        schema = load_schema()
+        try:
+            store = self.store_factory(self.settings)
+            with store.lock():
+                snap = store.read()
+                sheet_tz = snap.time_zone or self.settings.timezone
+                parsed = parse_tab(snap.tabs.get(schema["log"].title), schema["log"])
+                row = {
+                    "at": local_now(now, sheet_tz),
+                    "job": title,
+                    "result": schema.enums["run_result"][2],
+                    "message": message,
+                }
+                store.write(append_cells(parsed, [row]))
+        except Exception as exc:  # the sheet is unreachable: the local log has it
+            log.warning(
+                "Ошибка не записана в лист «%s»: %s", schema["log"].title, describe_error(exc)
+            )
+            return False
+        return True
+
+    # -- the jobs ------------------------------------------------------------------------------
+
+    def job_sync(self, now: dt.datetime) -> str:
+        """One sync; the sheet's calendar read with it refreshes the cached sessions."""
+        from journaldesk.jobs.sync import sync
+
+        store = _RecordingStore(self.store_factory(self.settings))
+        report = sync(store, self.settings, now=now)  # type: ignore[arg-type]
+        if store.last_snapshot is not None:
+            try:
+                self.remember_calendar(store.last_snapshot, now)
+            except Exception as exc:  # the sync itself worked; the reminders wait
+                log.warning("Календарь консультаций не обновлён: %s", describe_error(exc))
+        return report.summary_ru()
+
+    def remember_calendar(self, snap: Snapshot, now: dt.datetime) -> None:
+        """Keep the next sessions and the closed days (holidays, vacations) from a snapshot."""
+        calendar = _calendar_from(snap, self.settings, now)
+        today = _local(now, self.timetable.tz).date()
+        self.state.sessions = calendar.sessions(
+            today, today + dt.timedelta(days=SESSIONS_AHEAD_DAYS)
+        )
+        closed = set()
+        for offset in range(CLOSED_AHEAD_DAYS):
+            d = today + dt.timedelta(days=offset)
+            reason = calendar.closed_reason(d) or ""
+            if reason.startswith((KIND_HOLIDAY, KIND_VACATION)):
+                closed.add(d)
+        self.state.closed_days = closed
+        self.state.calendar_at = now
+
+    def job_reminder(self, now: dt.datetime) -> str:
+        """The digest of overdue and at-risk requests before a consultation session."""
+        from journaldesk.jobs.sync import plan_snapshot
+
+        sessions = reminder_sessions(self.state, now, self.timetable)
+        if not sessions:
+            return "напоминать не о чем"
+        store = self.store_factory(self.settings)
+        snap = store.read()
+        calendar = _calendar_from(snap, self.settings, now)
+        start, end = sessions[0]
+        still = {s for s, _ in calendar.sessions(start.date(), start.date())}
+        if start not in still:
+            return f"консультация {session_label(start, end)} отменена в календаре"
+        plan = plan_snapshot(snap, self.settings, now=now).plan
+        items = digest_items(plan.requests)
+        if not items:
+            return f"перед консультацией {session_label(start, end)} просроченных и под угрозой нет"
+        subject, text = digest_text(items, (start, end), self.settings.school)
+        log.info("%s\n%s", subject, text)
+        sent = self.send(subject, text)
+        where = "отправлено на почту" if sent else "почта не настроена, текст в журнале"
+        return f"{subject} ({where})"
+
+    def job_summary(self, now: dt.datetime) -> str:
+        """The weekly summary through the injected callable (report.run_summary by default)."""
+        store = self.store_factory(self.settings)
+        return summary_line(self.summary(store, self.settings, now=now))
+
+
+def summary_line(result: Any) -> str:
+    """A Russian line about a summary run (report.SummaryResult, or anything else)."""
+    figures = getattr(result, "figures", None)
+    if figures is None:
+        return "сводка сформирована"
+    line = (
+        f"сводка за неделю с {day(figures.week_start)}: поступило {figures.received}, "
+        f"решено {figures.resolved}"
+    )
+    folder = getattr(result, "folder", None)
+    if folder:
+        line += f"; файлы в {folder}"
+    return line + ("; отправлена на почту" if getattr(result, "sent", False) else "")
+
+
+def _calendar_from(snap: Snapshot, settings: Settings, now: dt.datetime) -> Any:
+    """The working-time calendar from a snapshot's «График» and «Календарь» tabs."""
+    from journaldesk.rules.calendar import build_calendar
+    from journaldesk.sheet.frames import parse_tab
+
+    schema = load_schema()
+    sheet_tz = snap.time_zone or settings.timezone
+    tabs = {
+        key: parse_tab(snap.tabs.get(schema[key].title), schema[key], sheet_tz=sheet_tz).frame
+        for key in ("schedule", "calendar")
+    }
+    return build_calendar(
+        tabs["schedule"],
+        tabs["calendar"],
+        tz=settings.timezone,
+        earliest=None,
+        now=_local(now, settings.timezone),
+    )

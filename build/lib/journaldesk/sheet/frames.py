@@ -1,0 +1,225 @@
+"""A raw tab as the store read it, turned into a typed DataFrame plus per-row notes.
+
+Columns are found by their header in row 1, so staff may reorder columns and add their own.
+A missing tab or a missing or repeated header is a structural error (the sync stops before any
+write); a cell that cannot be read is only a note for its row.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from journaldesk.errors import StructureError
+from journaldesk.sheet.cells import parse_column
+from journaldesk.sheet.grid import Snapshot, TabData, column_letter
+from journaldesk.sheet.schema import Schema, Tab
+from journaldesk.sheet.textfmt import LATIN, LOOKALIKES
+
+__all__ = ["ParsedTab", "column_letter", "find_headers", "parse_snapshot", "parse_tab"]
+
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class ParsedTab:
+    """One tab read and typed: the frame, the raw cells behind it, and the notes per sheet row.
+
+    `frame` and `raw` are indexed by sheet row number (2 is the first row under the headers),
+    hold one object-dtype column per schema field (empty cells are None) and leave out rows whose
+    schema cells are all empty. `last_row` is the last sheet row holding anything at all, in any
+    column, staff's own extra columns included, so an append never lands on someone's notes.
+    """
+
+    tab: Tab
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    col_index: dict[str, int]
+    problems: dict[int, list[str]]
+    last_row: int
+
+
+def _header_key(cell: object) -> str:
+    """How headers are compared: spaces of any kind collapsed, any case, е for ё."""
+    if cell is None:
+        return ""
+    return _SPACES.sub(" ", str(cell)).strip().casefold().replace("ё", "е")
+
+
+def _quoted(items: Sequence[str]) -> str:
+    return ", ".join(f"«{item}»" for item in items)
+
+
+def _letters(cols: Sequence[int]) -> str:
+    letters = [column_letter(c) for c in cols]
+    return letters[0] if len(letters) == 1 else ", ".join(letters[:-1]) + " и " + letters[-1]
+
+
+def find_headers(header_row: list, tab: Tab) -> dict[str, int]:
+    """Find every schema column in row 1 by its header: field -> 1-based column number.
+
+    Raises StructureError when a header is missing or appears twice; blank cells and columns
+    staff added are ignored.
+    """
+    wanted = {_header_key(c.header): c for c in tab.columns}
+    found: dict[str, list[int]] = {}
+    unknown: list[tuple[int, str]] = []
+    for number, cell in enumerate(header_row, start=1):
+        key = _header_key(cell)
+        if not key:
+            continue
+        column = wanted.get(key)
+        if column is None:
+            unknown.append((number, str(cell).strip()))
+        else:
+            found.setdefault(column.field, []).append(number)
+
+    for column in tab.columns:
+        cols = found.get(column.field, [])
+        if len(cols) > 1:
+            times = "дважды" if len(cols) == 2 else "несколько раз"
+            raise StructureError(
+                f"На листе «{tab.title}» столбец «{column.header}» встречается {times}: "
+                f"в столбцах {_letters(cols)}. Оставьте один такой столбец, а другие "
+                "переименуйте или удалите."
+            )
+
+    missing = [c for c in tab.columns if c.field not in found]
+    if missing:
+        raise StructureError(_missing_message(tab, [c.header for c in missing], unknown))
+    return {field: cols[0] for field, cols in found.items()}
+
+
+def _missing_message(tab: Tab, missing: list[str], unknown: list[tuple[int, str]]) -> str:
+    if not unknown and len(missing) == len(tab.columns):
+        return (
+            f"На листе «{tab.title}» в первой строке нет заголовков столбцов. Впишите их "
+            f"({', '.join(tab.headers)}) или запустите `journaldesk init`, если лист пуст."
+        )
+    if len(missing) == 1:
+        text = f"На листе «{tab.title}» нет столбца «{missing[0]}»."
+    else:
+        text = f"На листе «{tab.title}» нет столбцов {_quoted(missing)}."
+    candidates = list(unknown)
+    for header in missing:
+        hint = _closest_unknown(header, candidates)
+        if hint is None:
+            continue
+        number, typed, lookalike = hint
+        candidates = [c for c in candidates if c[0] != number]
+        where = f"Столбец {column_letter(number)} «{typed}» похож на «{header}»"
+        if lookalike:
+            text += f" {where}: в названии есть латинские буквы вместо русских."
+        else:
+            text += f" {where} — возможно, его переименовали."
+    names = "точное название" if len(missing) == 1 else "точные названия"
+    return text + f" Заголовки должны стоять в первой строке листа — верните {names}."
+
+
+def _closest_unknown(
+    header: str, candidates: list[tuple[int, str]]
+) -> tuple[int, str, bool] | None:
+    """The header cell that most likely was this header before someone retyped it."""
+    key = _header_key(header)
+    for number, typed in candidates:
+        if LATIN.search(typed) and _header_key(typed.translate(LOOKALIKES)) == key:
+            return number, typed, True
+    keys = {
+        _header_key(typed.translate(LOOKALIKES)): (number, typed) for number, typed in candidates
+    }
+    close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.7)
+    if not close:
+        return None
+    number, typed = keys[close[0]]
+    return number, typed, False
+
+
+def _is_blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _last_filled_row(rows: list[list]) -> int:
+    for position in range(len(rows) - 1, 0, -1):
+        if not all(_is_blank(cell) for cell in rows[position]):
+            return position + 1
+    return 1
+
+
+def parse_tab(data: TabData | None, tab: Tab, *, sheet_tz: str | None = None) -> ParsedTab:
+    """Read a raw tab into typed values by the schema; cells that can't be read become notes.
+
+    Raises StructureError when the tab or one of its headers is missing, or a header repeats.
+    """
+    if data is None:
+        raise StructureError(
+            f"В таблице нет листа «{tab.title}». Создайте его командой `journaldesk init` "
+            "или восстановите название листа."
+        )
+    rows = data.rows
+    col_index = find_headers(rows[0] if rows else [], tab)
+    body = rows[1:]
+    index = pd.RangeIndex(2, len(body) + 2, name="row")
+
+    raw_columns: dict[str, list] = {}
+    value_columns: dict[str, list] = {}
+    problem_columns: dict[str, list[str | None]] = {}
+    filled = pd.Series(False, index=index)
+    for column in tab.columns:
+        position = col_index[column.field] - 1
+        raws = [row[position] if position < len(row) else None for row in body]
+        values, problems = parse_column(raws, column, sheet_tz=sheet_tz)
+        raw_columns[column.field] = raws
+        value_columns[column.field] = values
+        problem_columns[column.field] = problems
+        # A cell counts as filled when it gave a value or a note; whitespace gives neither.
+        filled |= _present(values, index) | _present(problems, index)
+
+    problems_by_row: dict[int, list[str]] = {}
+    for column in tab.columns:
+        if column.owner == "derived":
+            continue  # the job rewrites these cells: what a person typed there is no question
+        problems = problem_columns[column.field]
+        for position, note in enumerate(problems):
+            if note is not None:
+                problems_by_row.setdefault(position + 2, []).append(note)
+
+    required = [c for c in tab.columns if c.required]
+    if required:
+        missing_by_row: dict[int, list[str]] = {}
+        for column in required:
+            # Empty in a row that has something else; an unreadable cell already has its note.
+            values = _present(value_columns[column.field], index)
+            noted = _present(problem_columns[column.field], index)
+            for row in index[(filled & ~values & ~noted).to_numpy()]:
+                missing_by_row.setdefault(int(row), []).append(column.header)
+        for row, headers in missing_by_row.items():
+            problems_by_row.setdefault(row, []).append(f"Не заполнено: {', '.join(headers)}")
+
+    keep = filled.to_numpy()
+    frame = pd.DataFrame(value_columns, index=index, columns=tab.fields, dtype=object)[keep]
+    raw = pd.DataFrame(raw_columns, index=index, columns=tab.fields, dtype=object)[keep]
+    return ParsedTab(
+        tab=tab,
+        frame=frame,
+        raw=raw,
+        col_index=col_index,
+        problems=dict(sorted(problems_by_row.items())),
+        last_row=_last_filled_row(rows),
+    )
+
+
+def _present(values: list, index: pd.Index) -> pd.Series:
+    # pandas' null check runs in C; a Python loop over 100k cells per column costs far more.
+    return pd.Series(values, index=index, dtype=object).notna()
+
+
+def parse_snapshot(snap: Snapshot, schema: Schema, sheet_tz: str) -> dict[str, ParsedTab]:
+    """Every tab of the contract parsed; a missing tab or header raises StructureError first."""
+    return {
+        key: parse_tab(snap.tabs.get(tab.title), tab, sheet_tz=sheet_tz)
+        for key, tab in schema.tabs.items()
+    }

@@ -1,0 +1,67 @@
+"""How dates, moments and counts are shown to people: ДД.ММ.ГГГГ, ЧЧ:ММ, Russian plural forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+
+WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
+
+# Latin letters that look like Russian ones (typed by a keyboard left in English): the one table.
+# Lower-case b, h, m, t are there for text compared after casefold (В, Н, М, Т -> в, н, м, т).
+LOOKALIKES = str.maketrans(
+    "AaBbCcEeHhKkMmOoPpTtXxYy",
+    "АаВвСсЕеНнКкМмОоРрТтХхУу",
+)
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def is_blank(value: object) -> bool:
+    """True for an empty cell: None, NaN/NaT, or text of only spaces (NBSP included)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.replace("\xa0", " ").strip()
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def moment(value: dt.datetime | None) -> str:
+    """ДД.ММ.ГГГГ ЧЧ:ММ, or an empty string."""
+    return "" if is_blank(value) else value.strftime("%d.%m.%Y %H:%M")
+
+
+def day(value: dt.date | None) -> str:
+    """ДД.ММ.ГГГГ, or an empty string."""
+    return "" if is_blank(value) else value.strftime("%d.%m.%Y")
+
+
+def clock(value: dt.time | dt.datetime | None) -> str:
+    """ЧЧ:ММ, or an empty string."""
+    return "" if is_blank(value) else value.strftime("%H:%M")
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian plural form for n: 1 обращение, 2 обращения, 5 обращений, 21 обращение."""
+    n = abs(int(n))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def count(n: int, one: str, few: str, many: str) -> str:
+    """A number with its noun: «3 обращения»."""
+    return f"{n} {plural(n, one, few, many)}"
+
+
+def hours(minutes: float) -> str:
+    """Working minutes as hours for people: «1,5 ч», «40 мин»."""
+    if minutes < 60:
+        return f"{round(minutes)} мин"
+    return f"{minutes / 60:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " ч"

@@ -1,0 +1,118 @@
+"""The store interface that the sync, `init` and `doctor` use, whatever holds the sheet.
+
+A store is deliberately dumb: it reads raw cells and writes the cells it is given, in one batch
+each. Everything that decides *what* to write (parsing, rules, the diff, finding moved rows) lives
+outside it, so the two stores cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from journaldesk.sheet.grid import CellValue, RawValue, Snapshot, TabData, column_letter
+
+__all__ = [
+    "NUMBER_FORMATS",
+    "CellValue",
+    "CellWrite",
+    "InitPlan",
+    "RawValue",
+    "Snapshot",
+    "Store",
+    "TabData",
+    "column_letter",
+]
+
+DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
+DATE_FORMAT = "DD.MM.YYYY"
+TIME_FORMAT = "HH:MM"
+# The number format a value of each schema column type is written with.
+NUMBER_FORMATS = {"datetime": DATETIME_FORMAT, "date": DATE_FORMAT, "time": TIME_FORMAT}
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """One cell to write. `row`/`col` are 1-based; a row past the end appends.
+
+    `number_format` applies to dates, datetimes and times (DD.MM.YYYY HH:MM and the like).
+    Strings are always written as plain text, never interpreted as formulas.
+    """
+
+    title: str
+    row: int
+    col: int
+    value: CellValue
+    number_format: str | None = None
+
+
+@dataclass
+class InitPlan:
+    """What `init` must make true of a sheet; stores apply it without deleting or overwriting data.
+
+    Each list holds only what is missing: the plan is computed from a snapshot (see init.py).
+    """
+
+    new_tabs: list[tuple[str, list[str]]] = field(default_factory=list)  # title, headers
+    headers: list[tuple[str, list[str]]] = field(
+        default_factory=list
+    )  # title, headers: row 1 empty
+    frozen_header: list[str] = field(default_factory=list)  # titles
+    dropdowns: list[tuple[str, int, list[str]]] = field(default_factory=list)  # title, col, values
+    number_formats: list[tuple[str, int, str]] = field(default_factory=list)  # title, col, format
+    # title, col of the state column, {value: "red" | "amber" | "green"}
+    highlights: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
+    protected: list[tuple[str, int]] = field(default_factory=list)  # title, col (warning only)
+    seed_rows: list[tuple[str, list[list[CellValue]]]] = field(default_factory=list)  # title, rows
+
+    def is_empty(self) -> bool:
+        """True when the sheet already has everything."""
+        return not any(
+            (
+                self.new_tabs,
+                self.headers,
+                self.frozen_header,
+                self.dropdowns,
+                self.number_formats,
+                self.highlights,
+                self.protected,
+                self.seed_rows,
+            )
+        )
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A spreadsheet: one batch read, one narrow re-read, one batch write."""
+
+    #: calls made to the backing service since the store was opened (reads and writes)
+    api_calls: int
+
+    def read(self) -> Snapshot:
+        """Read every tab in one pass (Google: one metadata read plus one values batch read)."""
+
+    def read_columns(self, title: str, cols: list[int]) -> list[list[RawValue]]:
+        """Re-read just these 1-based columns of one tab, every row, header included (one call).
+
+        Returns rows in sheet order; each row holds the values of `cols` in the order given.
+        """
+
+    def read_columns_many(self, spec: Mapping[str, list[int]]) -> dict[str, list[list[RawValue]]]:
+        """Re-read some columns of several tabs in ONE call: {title: rows as read_columns}."""
+
+    def write(self, cells: list[CellWrite]) -> None:
+        """Write these cells in one batch; all or nothing."""
+
+    def describe(self) -> dict[str, Any]:
+        """What `init` and `doctor` need to know: tab titles, frozen rows, validations, formats."""
+
+    def apply_init(self, plan: InitPlan) -> None:
+        """Make the sheet's structure match the plan (create tabs, headers, dropdowns...)."""
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the sheet against a second job for a run (raises StoreUnavailable)."""
+
+    def location(self) -> str:
+        """Where the sheet is, for messages: a file path or a spreadsheet URL."""

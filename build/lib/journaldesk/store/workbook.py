@@ -1,0 +1,899 @@
+"""The local .xlsx store: the embedded default (demo, offline, a single PC).
+
+Reads go through python-calamine (every sheet in one fast pass); writes go through openpyxl,
+which keeps the staff's formatting, extra columns and sheets, and assigns only the cells it is
+given. Every save is atomic: a temp file in the same folder, fsync, then `os.replace`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import html
+import logging
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+import zipfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from copy import copy
+from pathlib import Path
+from typing import Any
+
+import filelock
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import column_index_from_string, range_boundaries
+from openpyxl.utils.datetime import to_excel as _xl_to_excel
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet import _reader as _xl_reader
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.worksheet import Worksheet
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+
+from journaldesk.errors import OutsideFailure, StoreUnavailable, StructureError
+from journaldesk.store.base import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    TIME_FORMAT,
+    CellValue,
+    CellWrite,
+    InitPlan,
+    RawValue,
+    Snapshot,
+    TabData,
+    column_letter,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _KeptNumber(float):
+    """A number in a date-formatted cell that is no date (say -5): kept as the number it is."""
+
+
+_strict_from_excel = _xl_reader.from_excel
+
+
+def _lenient_from_excel(value: Any, *args: Any, **kwargs: Any) -> Any:
+    # openpyxl turns an out-of-range "date" into a #VALUE! error on load and saves the error
+    # back, destroying what a person typed; and it rounds a date's serial to the millisecond, so
+    # a pasted =NOW() value would come back a hair different. Either way keep the exact number
+    # instead: _load() retypes it as a plain number, saved as it was under the same date format.
+    try:
+        moment = _strict_from_excel(value, *args, **kwargs)
+        exact = moment is None or _xl_to_excel(moment, *args[:1]) == value
+    except (OverflowError, ValueError, TypeError):
+        exact = False
+    if exact:
+        return moment
+    _kept_numbers[0] += 1
+    return _KeptNumber(value)
+
+
+_kept_numbers = [0]  # how many such numbers loads have met: _load() scans only when it grew
+
+
+@contextmanager
+def _exact_dates() -> Iterator[None]:
+    """Load with _lenient_from_excel; only our own loads, never other openpyxl users'."""
+    _xl_reader.from_excel = _lenient_from_excel
+    try:
+        yield
+    finally:
+        _xl_reader.from_excel = _strict_from_excel
+
+
+#: A very hidden sheet that holds the dropdown lists: Excel caps an inline list at 255 characters
+#: and splits it on commas, and some allowed values are long or contain commas.
+LISTS_SHEET = "_Списки"
+#: The note on the header of a column that only the jobs fill (xlsx has no warning-only protection).
+PROTECTED_NOTE = "Заполняется автоматически, не редактируйте"
+NOTE_AUTHOR = "journaldesk"
+
+EXCEL_MAX_ROW = 1_048_576
+EXCEL_MAX_COL = 16_384
+EXCEL_MAX_TEXT = 32_767
+
+# base.py speaks DD.MM.YYYY HH:MM; Excel's codes are case-insensitive, but the lowercase
+# spelling is what Excel itself writes and what every reader recognises as a date format.
+_TO_EXCEL_FORMAT = {
+    DATETIME_FORMAT: "dd.mm.yyyy hh:mm",
+    DATE_FORMAT: "dd.mm.yyyy",
+    TIME_FORMAT: "hh:mm",
+}
+_FROM_EXCEL_FORMAT = {code: fmt for fmt, code in _TO_EXCEL_FORMAT.items()}
+
+HEADER_FILL = "D9D9D9"  # light grey: "the jobs fill this column"
+# Excel's own presets for "light fill, dark text", by the colour names of InitPlan.highlights.
+HIGHLIGHT_COLOURS = {
+    "red": ("FFC7CE", "9C0006"),
+    "amber": ("FFEB9C", "9C5700"),
+    "green": ("C6EFCE", "006100"),
+}
+
+_WHOLE_FLOAT_LIMIT = 2.0**53
+_REPLACE_ATTEMPTS = 5 if sys.platform == "win32" else 1
+_REPLACE_PAUSE = 0.2  # seconds; Windows indexers and antivirus hold a new file for a moment
+
+
+def excel_number_format(fmt: str) -> str:
+    """Excel's number format code for a format of base.py (other codes pass through)."""
+    return _TO_EXCEL_FORMAT.get(fmt, fmt)
+
+
+def _convert_row(values: list[Any]) -> list[RawValue]:
+    """Calamine's cells to raw values: '' is empty, whole floats are ints, short durations times."""
+    out: list[RawValue] = []
+    append = out.append
+    for v in values:
+        cls = v.__class__
+        if cls is str:
+            append(v if v else None)
+        elif cls is float:
+            if v.is_integer() and -_WHOLE_FLOAT_LIMIT < v < _WHOLE_FLOAT_LIMIT:
+                append(int(v))
+            else:
+                append(v)
+        elif cls is dt.timedelta:
+            # A time typed into a cell formatted as a duration ([h]:mm); a longer one stays a span.
+            if dt.timedelta(0) <= v < dt.timedelta(days=1):
+                append((dt.datetime.min + v).time())
+            else:
+                append(v)
+        else:
+            append(v)
+    return out
+
+
+def _convert_sheet(values: list[list[Any]]) -> list[list[RawValue]]:
+    rows = [_convert_row(r) for r in values]
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+class WorkbookStore:
+    """A local .xlsx workbook behind the `Store` interface."""
+
+    def __init__(self, path: Path, *, create: bool = False, lock_timeout: float = 0.0) -> None:
+        self.path = Path(path)
+        self.create = create
+        self.lock_timeout = lock_timeout
+        self.api_calls = 0
+        # The last read() and the file's identity at that moment, for read_columns().
+        self._cached_rows: dict[str, list[tuple[RawValue, ...]]] | None = None
+        self._cached_stat: tuple[int, int, int] | None = None
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def _missing(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"Файл «{self.path}» не найден. "
+            "Создайте его командой `journaldesk init` или `journaldesk demo`."
+        )
+
+    def _not_workbook(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"Файл «{self.path}» — не книга Excel (.xlsx): он повреждён или сохранён в другом "
+            "формате. Откройте его в Excel и сохраните как «Книга Excel (*.xlsx)»."
+        )
+
+    def _no_access(self, exc: OSError) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"Нет доступа к файлу «{self.path}» ({exc.strerror or exc}). "
+            "Проверьте права на файл и папку."
+        )
+
+    def _no_sheet(self, title: str) -> StructureError:
+        return StructureError(
+            f"В книге «{self.path}» нет листа «{title}». Верните лист или выполните "
+            "`journaldesk init`."
+        )
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _open_calamine(self) -> CalamineWorkbook:
+        if not self.path.exists():
+            raise self._missing()
+        try:
+            return CalamineWorkbook.from_path(str(self.path))
+        except PermissionError as exc:
+            raise self._no_access(exc) from exc
+        except (CalamineError, OSError, ValueError) as exc:
+            raise self._not_workbook() from exc
+
+    def read(self) -> Snapshot:
+        """Read every sheet in one pass with calamine; a missing file reads as empty if create."""
+        if self.create and not self.path.exists():
+            self._cached_rows, self._cached_stat = {}, None
+            return Snapshot(tabs={}, time_zone=None)
+        before = self._stat()
+        tabs: dict[str, TabData] = {}
+        with self._open_calamine() as book:
+            try:
+                for meta in book.sheets_metadata:
+                    if meta.typ != SheetTypeEnum.WorkSheet or meta.name == LISTS_SHEET:
+                        continue
+                    sheet = book.get_sheet_by_name(meta.name)
+                    rows = _convert_sheet(sheet.to_python(skip_empty_area=False))
+                    tabs[meta.name] = TabData(meta.name, rows)
+            except CalamineError as exc:
+                raise self._not_workbook() from exc
+        self.api_calls += 1
+        for title, cells in _error_cells(self.path).items():
+            if title in tabs:
+                _overlay(tabs[title].rows, cells)
+        # Private copies: the caller may reshape the rows it got, read_columns must not see that.
+        self._cached_rows = {t: [tuple(r) for r in tab.rows] for t, tab in tabs.items()}
+        after = self._stat()
+        self._cached_stat = after if after == before else None
+        return Snapshot(tabs=tabs, time_zone=None)
+
+    def read_columns(self, title: str, cols: list[int]) -> list[list[RawValue]]:
+        """Re-read these 1-based columns of one sheet, header included."""
+        return self.read_columns_many({title: cols})[title]
+
+    def read_columns_many(self, spec: Mapping[str, list[int]]) -> dict[str, list[list[RawValue]]]:
+        """Re-read some columns of several sheets in one pass, headers included.
+
+        Answered from read()'s copy, without a call, while the file is unchanged since then.
+        """
+        sheets: dict[str, list[tuple[RawValue, ...]] | list[list[RawValue]]] = {}
+        if (
+            self._cached_rows is not None
+            and self._cached_stat is not None
+            and self._cached_stat == self._stat()
+        ):
+            for title in spec:
+                if title not in self._cached_rows:
+                    raise self._no_sheet(title)
+                sheets[title] = self._cached_rows[title]
+        else:
+            if self.create and not self.path.exists():
+                raise self._no_sheet(next(iter(spec)))
+            with self._open_calamine() as book:
+                for title in spec:
+                    if title not in book.sheet_names or title == LISTS_SHEET:
+                        raise self._no_sheet(title)
+                    try:
+                        raw = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                    except CalamineError as exc:
+                        raise self._not_workbook() from exc
+                    sheets[title] = _convert_sheet(raw)
+            self.api_calls += 1
+        out = {}
+        for title, cols in spec.items():
+            idx = [c - 1 for c in cols]
+            out[title] = [[r[i] if i < len(r) else None for i in idx] for r in sheets[title]]
+        return out
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _load(self) -> Workbook:
+        if not self.path.exists():
+            raise self._missing()
+        kept_before = _kept_numbers[0]
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                # rich_text keeps the staff's partly bold or coloured text as it is.
+                with _exact_dates():
+                    book = openpyxl.load_workbook(self.path, rich_text=True)
+        except PermissionError as exc:
+            raise self._no_access(exc) from exc
+        except (InvalidFileException, zipfile.BadZipFile, OSError) as exc:
+            raise self._not_workbook() from exc
+        except Exception as exc:  # broken XML inside a zip: KeyError, ValueError, parse errors
+            raise self._not_workbook() from exc
+        for ws in book.worksheets if _kept_numbers[0] != kept_before else ():
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, _KeptNumber):
+                        cell.value = float(cell.value)  # a plain number again, type "n"
+        for warning in caught:
+            # e.g. "Data Validation extension is not supported and will be removed": say so.
+            log.warning("%s: %s", self.path, warning.message)
+        return book
+
+    def write(self, cells: list[CellWrite]) -> None:
+        """Write these cells in one atomic save; no other cell is touched."""
+        if not cells:
+            return
+        for c in cells:
+            if not (1 <= c.row <= EXCEL_MAX_ROW and 1 <= c.col <= EXCEL_MAX_COL):
+                raise ValueError(f"cell outside the sheet: {c!r}")
+        book = self._load()
+        for c in cells:
+            if c.title not in book.sheetnames or c.title == LISTS_SHEET:
+                raise self._no_sheet(c.title)
+            ws = book[c.title]
+            cell = ws.cell(row=c.row, column=c.col)
+            if isinstance(cell, MergedCell):
+                raise StructureError(
+                    f"В книге «{self.path}» на листе «{c.title}» ячейка {cell.coordinate} "
+                    "объединена с соседними, записать в неё нельзя. Отмените объединение ячеек."
+                )
+            _assign(cell, c.value, c.number_format, where=f"{c.title}!{cell.coordinate}")
+        self._save(book)
+
+    def _save(self, book: Workbook) -> None:
+        """Save atomically: a temp file beside the target, fsync, then replace."""
+        folder = self.path.parent
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        except PermissionError as exc:
+            raise StoreUnavailable(
+                f"Не удалось сохранить книгу «{self.path}»: нет права записи в папку «{folder}»."
+            ) from exc
+        except FileNotFoundError as exc:
+            raise StoreUnavailable(
+                f"Не удалось сохранить книгу «{self.path}»: папка «{folder}» не найдена."
+            ) from exc
+        except OSError as exc:
+            raise self._save_failure(exc) from exc
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            book.save(tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if self.path.exists():
+                shutil.copymode(self.path, tmp)
+            else:
+                os.chmod(tmp, 0o666 & ~_umask())
+            self._replace(tmp)
+        except BaseException as exc:
+            with suppress(OSError):
+                tmp.unlink()
+            if isinstance(exc, StoreUnavailable):
+                raise
+            if isinstance(exc, OSError):
+                raise self._save_failure(exc) from exc
+            raise
+        _fsync_folder(folder)
+        self.api_calls += 1
+        self._cached_rows, self._cached_stat = None, None
+
+    def _replace(self, tmp: Path) -> None:
+        for attempt in range(_REPLACE_ATTEMPTS):
+            try:
+                os.replace(tmp, self.path)
+                return
+            except PermissionError as exc:
+                if attempt + 1 < _REPLACE_ATTEMPTS:
+                    time.sleep(_REPLACE_PAUSE * (attempt + 1))
+                    continue
+                raise StoreUnavailable(
+                    f"Не удалось сохранить книгу «{self.path}»: файл открыт в другой программе "
+                    "(например, в Excel) или защищён от записи. Закройте его и повторите; "
+                    "файл не изменён."
+                ) from exc
+
+    def _save_failure(self, exc: OSError) -> OutsideFailure:
+        if exc.errno == errno.ENOSPC:
+            return OutsideFailure(
+                f"Не удалось сохранить книгу «{self.path}»: на диске не хватает места. "
+                "Файл не изменён; освободите место и повторите."
+            )
+        return OutsideFailure(
+            f"Не удалось сохранить книгу «{self.path}»: {exc.strerror or exc}. Файл не изменён."
+        )
+
+    # -- structure ------------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """Per sheet: frozen header, dropdown/format/highlight/protected columns, max_row."""
+        if self.create and not self.path.exists():
+            return {}
+        book = self._load()
+        lists = book[LISTS_SHEET] if LISTS_SHEET in book.sheetnames else None
+        out: dict[str, Any] = {}
+        for ws in book.worksheets:
+            if ws.title == LISTS_SHEET:
+                continue
+            dropdowns = _dropdowns(ws, lists)
+            highlights = _highlights(ws)
+            out[ws.title] = {
+                "frozen": _frozen_rows(ws) >= 1,
+                "dropdown_cols": set(dropdowns),
+                "dropdown_values": dropdowns,
+                "format_cols": _column_formats(ws),
+                "highlight_cols": set(highlights),
+                "highlight_values": highlights,
+                "protected_cols": _protected_cols(ws),
+                "max_row": ws.max_row,
+            }
+        return out
+
+    def apply_init(self, plan: InitPlan) -> None:
+        """Create sheets, headers, dropdowns, formats, highlights and notes; never touches data."""
+        if plan.is_empty():
+            return
+        if self.path.exists():
+            book = self._load()
+        elif self.create:
+            book = Workbook()
+        else:
+            raise self._missing()
+        default = book.worksheets[0] if not self.path.exists() else None
+
+        for title, headers in plan.new_tabs:
+            if title in book.sheetnames:
+                _write_headers(book[title], headers)
+                continue
+            ws = book.create_sheet(title)
+            _write_headers(ws, headers)
+            ws.freeze_panes = "A2"
+        for title, headers in plan.headers:
+            _write_headers(self._sheet(book, title), headers)
+        for title in plan.frozen_header:
+            ws = self._sheet(book, title)
+            if _frozen_rows(ws) < 1:
+                ws.freeze_panes = "A2"
+        for title, col, values in plan.dropdowns:
+            _set_dropdown(book, self._sheet(book, title), col, values)
+        for title, col, fmt in plan.number_formats:
+            _set_column_format(self._sheet(book, title), col, fmt)
+        for title, col, colours in plan.highlights:
+            _set_highlights(self._sheet(book, title), col, colours)
+        for title, col in plan.protected:
+            _mark_derived(self._sheet(book, title), col)
+        for title, rows in plan.seed_rows:
+            _append_rows(self._sheet(book, title), rows)
+
+        if default is not None and len(book.worksheets) > 1:
+            book.remove(default)
+        _ensure_visible_active(book)
+        self._save(book)
+
+    def _sheet(self, book: Workbook, title: str) -> Worksheet:
+        if title not in book.sheetnames or title == LISTS_SHEET:
+            raise self._no_sheet(title)
+        return book[title]
+
+    # -- the rest -------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold "<path>.lock" for a run; another job holding it raises StoreUnavailable."""
+        lock_path = f"{self.path}.lock"
+        guard = filelock.FileLock(lock_path, timeout=self.lock_timeout)
+        try:
+            guard.acquire()
+        except filelock.Timeout as exc:
+            raise StoreUnavailable(
+                f"Книга «{self.path}» занята другим заданием journaldesk (блокировка "
+                f"«{lock_path}»). Дождитесь его окончания и повторите."
+            ) from exc
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"Не удалось заблокировать книгу «{self.path}»: нельзя создать файл "
+                f"«{lock_path}» ({exc.strerror or exc})."
+            ) from exc
+        try:
+            yield
+        finally:
+            guard.release()
+
+    def location(self) -> str:
+        """The workbook's path, for messages."""
+        return str(self.path)
+
+
+# -- cell values ----------------------------------------------------------------------------------
+
+
+def _assign(cell: Any, value: CellValue, fmt: str | None, *, where: str) -> None:
+    """Put one value into an openpyxl cell: text stays text, dates get a date format."""
+    if isinstance(value, str):
+        text = value
+        if ILLEGAL_CHARACTERS_RE.search(text):
+            log.warning("%s: control characters removed, xlsx cannot hold them", where)
+            text = ILLEGAL_CHARACTERS_RE.sub("", text)
+        if len(text) > EXCEL_MAX_TEXT:
+            log.warning("%s: text cut to %d characters, the xlsx limit", where, EXCEL_MAX_TEXT)
+            text = text[:EXCEL_MAX_TEXT]
+        cell.value = text
+        # openpyxl makes "=..." a formula and "#N/A" an error; a person's text is neither.
+        cell.data_type = "s"
+    elif value is None or isinstance(value, bool):
+        cell.value = value
+    elif isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{where}: {value!r} cannot be written to a workbook")
+        cell.value = value
+    elif isinstance(value, dt.datetime | dt.date | dt.time):
+        if isinstance(value, dt.datetime | dt.time) and value.tzinfo is not None:
+            # Excel has no time zones: keep the wall-clock time the caller computed.
+            value = value.replace(tzinfo=None)
+        had_date_format = cell.is_date
+        cell.value = value
+        if fmt is None and not had_date_format:
+            fmt = _default_format(value)
+    else:
+        raise TypeError(f"{where}: cannot write {type(value).__name__} {value!r}")
+    if fmt is not None:
+        cell.number_format = excel_number_format(fmt)
+
+
+def _default_format(value: dt.date | dt.time) -> str:
+    if isinstance(value, dt.datetime):
+        return DATETIME_FORMAT
+    if isinstance(value, dt.date):
+        return DATE_FORMAT
+    return TIME_FORMAT
+
+
+# -- structure helpers ---------------------------------------------------------------------------
+
+
+def _frozen_rows(ws: Worksheet) -> int:
+    top_left = ws.freeze_panes
+    if not top_left:
+        return 0
+    return ws[top_left].row - 1
+
+
+def _col_range(col: int) -> str:
+    letter = column_letter(col)
+    return f"{letter}2:{letter}{EXCEL_MAX_ROW}"
+
+
+def _covers(rng: Any, col: int) -> bool:
+    return rng.min_col <= col <= rng.max_col and rng.max_row >= 2
+
+
+def _dropdowns(ws: Worksheet, lists: Worksheet | None) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for dv in ws.data_validations.dataValidation:
+        if dv.type != "list":
+            continue
+        values = _list_values(dv.formula1, lists)
+        for rng in dv.sqref.ranges:
+            if rng.max_row < 2:
+                continue
+            for col in range(rng.min_col, rng.max_col + 1):
+                out[col] = values
+    return out
+
+
+def _list_values(formula: str | None, lists: Worksheet | None) -> list[str]:
+    if not formula:
+        return []
+    if formula.startswith('"') and formula.endswith('"'):
+        return [v.strip() for v in formula[1:-1].split(",")]
+    prefix = f"'{LISTS_SHEET}'!"
+    if lists is None or not formula.startswith(prefix):
+        return []  # a list some person set up elsewhere: present, values unknown
+    min_col, min_row, _, max_row = range_boundaries(formula[len(prefix) :].replace("$", ""))
+    cells = lists.iter_rows(
+        min_row=min_row, max_row=max_row, min_col=min_col, max_col=min_col, values_only=True
+    )
+    return [str(row[0]) for row in cells if row[0] is not None]
+
+
+def _column_formats(ws: Worksheet) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for dim in ws.column_dimensions.values():
+        if not dim.has_style or dim.number_format == "General":
+            continue
+        fmt = _FROM_EXCEL_FORMAT.get(dim.number_format.lower(), dim.number_format)
+        lo = dim.min or column_index_from_string(dim.index)
+        hi = dim.max or lo
+        for col in range(lo, hi + 1):
+            out[col] = fmt
+    return out
+
+
+def _highlighted_values(ws: Worksheet, col: int) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    palette = {bg: name for name, (bg, _) in HIGHLIGHT_COLOURS.items()}
+    for cf in ws.conditional_formatting:
+        if not any(_covers(rng, col) for rng in cf.sqref.ranges):
+            continue
+        for rule in cf.rules:
+            if rule.type != "cellIs" or rule.operator != "equal" or not rule.formula:
+                continue
+            formula = rule.formula[0]
+            if not (formula.startswith('"') and formula.endswith('"')):
+                continue
+            colour = None
+            fill = rule.dxf.fill if rule.dxf is not None else None
+            if fill is not None and fill.bgColor is not None and fill.bgColor.rgb:
+                colour = palette.get(str(fill.bgColor.rgb)[-6:].upper())
+            found[formula[1:-1].replace('""', '"')] = colour
+    return found
+
+
+def _highlights(ws: Worksheet) -> dict[int, dict[str, str | None]]:
+    cols: set[int] = set()
+    for cf in ws.conditional_formatting:
+        for rng in cf.sqref.ranges:
+            cols.update(range(rng.min_col, rng.max_col + 1))
+    out = {}
+    for col in sorted(cols):
+        values = _highlighted_values(ws, col)
+        if values:
+            out[col] = values
+    return out
+
+
+def _protected_cols(ws: Worksheet) -> set[int]:
+    out = set()
+    for cell in ws[1] if ws.max_row >= 1 else ():
+        if cell.comment is not None and PROTECTED_NOTE in cell.comment.text:
+            out.add(cell.column)
+    return out
+
+
+def _write_headers(ws: Worksheet, headers: list[str]) -> None:
+    """Write headers into the empty cells of row 1, bold, and give new columns a width."""
+    for col, header in enumerate(headers, start=1):
+        cell = ws.cell(row=1, column=col)
+        if cell.value not in (None, ""):
+            continue
+        _assign(cell, header, None, where=f"{ws.title}!{cell.coordinate}")
+        font = copy(cell.font)
+        font.bold = True
+        cell.font = font
+        _ungroup_columns(ws)
+        if column_letter(col) not in ws.column_dimensions:
+            _column_dimension(ws, col).width = min(max(len(header) * 1.15 + 3, 12), 45)
+
+
+def _ungroup_columns(ws: Worksheet) -> None:
+    """Split <col min..max> groups so one column can be changed without overlapping ranges."""
+    for key, dim in list(ws.column_dimensions.items()):
+        lo = dim.min or 0
+        hi = dim.max or 0
+        if not lo or hi <= lo:
+            continue
+        for col in range(lo, hi + 1):
+            letter = column_letter(col)
+            part = ColumnDimension(
+                ws,
+                index=letter,
+                width=dim.width,
+                bestFit=dim.bestFit,
+                hidden=dim.hidden,
+                outlineLevel=dim.outlineLevel,
+                collapsed=dim.collapsed,
+            )
+            part._style = copy(dim._style)
+            part.min = part.max = col
+            if letter != key:
+                ws.column_dimensions[letter] = part
+            else:
+                ws.column_dimensions[key] = part
+
+
+def _column_dimension(ws: Worksheet, col: int) -> ColumnDimension:
+    _ungroup_columns(ws)
+    letter = column_letter(col)
+    dim = ws.column_dimensions[letter]
+    dim.min = dim.max = col
+    return dim
+
+
+def _set_dropdown(book: Workbook, ws: Worksheet, col: int, values: list[str]) -> None:
+    """One list validation on the column (rows 2..end), its values on the hidden lists sheet."""
+    lists = _lists_sheet(book)
+    key = f"{ws.title}!{col}"
+    list_col = next((c.column for c in lists[1] if c.value == key), None) or (
+        1 if lists.max_column == 1 and lists["A1"].value is None else lists.max_column + 1
+    )
+    _assign(lists.cell(row=1, column=list_col), key, None, where=f"{LISTS_SHEET}!1")
+    for i in range(2, max(lists.max_row, len(values) + 1) + 1):
+        value = values[i - 2] if i - 2 < len(values) else None
+        _assign(lists.cell(row=i, column=list_col), value, None, where=f"{LISTS_SHEET}!{i}")
+    letter = column_letter(list_col)
+    last = max(len(values) + 1, 2)
+    formula = f"'{LISTS_SHEET}'!${letter}$2:${letter}${last}"
+
+    _drop_validation(ws, col)
+    dv = DataValidation(
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",  # warn, do not block: the job flags other values itself
+        errorTitle="Значение не из списка",
+        error="Лучше выбрать значение из списка. Если оставить своё, задание отметит строку "
+        "замечанием.",
+    )
+    dv.add(_col_range(col))
+    ws.add_data_validation(dv)
+
+
+def _drop_validation(ws: Worksheet, col: int) -> None:
+    """Take `col` out of every list validation, so a new one never doubles an old one."""
+    kept = []
+    for dv in ws.data_validations.dataValidation:
+        if dv.type != "list":
+            kept.append(dv)
+            continue
+        parts = []
+        for rng in dv.sqref.ranges:
+            if not (rng.min_col <= col <= rng.max_col):
+                parts.append(rng)
+                continue
+            if rng.min_col < col:
+                parts.append(
+                    CellRange(
+                        min_col=rng.min_col,
+                        max_col=col - 1,
+                        min_row=rng.min_row,
+                        max_row=rng.max_row,
+                    )
+                )
+            if col < rng.max_col:
+                parts.append(
+                    CellRange(
+                        min_col=col + 1,
+                        max_col=rng.max_col,
+                        min_row=rng.min_row,
+                        max_row=rng.max_row,
+                    )
+                )
+        if parts:
+            dv.sqref = MultiCellRange(parts)
+            kept.append(dv)
+    ws.data_validations.dataValidation = kept
+
+
+def _lists_sheet(book: Workbook) -> Worksheet:
+    if LISTS_SHEET in book.sheetnames:
+        return book[LISTS_SHEET]
+    ws = book.create_sheet(LISTS_SHEET)
+    ws.sheet_state = "veryHidden"
+    return ws
+
+
+def _set_column_format(ws: Worksheet, col: int, fmt: str) -> None:
+    """Format the column's existing cells and the column itself (for rows typed later)."""
+    code = excel_number_format(fmt)
+    _column_dimension(ws, col).number_format = code
+    for row in range(2, ws.max_row + 1):
+        ws.cell(row=row, column=col).number_format = code
+
+
+def _set_highlights(ws: Worksheet, col: int, colours: dict[str, str]) -> None:
+    present = _highlighted_values(ws, col)
+    for value, colour in colours.items():
+        if value in present:
+            continue
+        bg, fg = HIGHLIGHT_COLOURS.get(colour, HIGHLIGHT_COLOURS["amber"])
+        quoted = '"' + value.replace('"', '""') + '"'
+        rule = CellIsRule(
+            operator="equal",
+            formula=[quoted],
+            fill=PatternFill(start_color=bg, end_color=bg, fill_type="solid"),
+            font=Font(color=fg),
+        )
+        ws.conditional_formatting.add(_col_range(col), rule)
+
+
+def _mark_derived(ws: Worksheet, col: int) -> None:
+    """Grey header and a note: the nearest xlsx has to Google's warning-only protection."""
+    cell = ws.cell(row=1, column=col)
+    cell.fill = PatternFill(start_color=HEADER_FILL, end_color=HEADER_FILL, fill_type="solid")
+    old = cell.comment
+    if old is not None and PROTECTED_NOTE in old.text:
+        return
+    text = PROTECTED_NOTE if old is None else f"{old.text}\n{PROTECTED_NOTE}"
+    cell.comment = Comment(text, NOTE_AUTHOR, width=220, height=60)
+
+
+def _append_rows(ws: Worksheet, rows: list[list[CellValue]]) -> None:
+    last = ws.max_row
+    while last > 1 and all(c.value in (None, "") for c in ws[last]):
+        last -= 1
+    if last == 1 and all(c.value in (None, "") for c in ws[1]):
+        last = 0
+    for i, values in enumerate(rows, start=last + 1):
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=i, column=col)
+            _assign(cell, value, None, where=f"{ws.title}!{cell.coordinate}")
+
+
+def _ensure_visible_active(book: Workbook) -> None:
+    for i, ws in enumerate(book.worksheets):
+        if ws.sheet_state == "visible":
+            book.active = i
+            return
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX only; Windows cannot open a folder this way)."""
+    if os.name != "posix":
+        return
+    with suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --- error cells --------------------------------------------------------------------------------
+
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?\bt="e"[^>]*>(.*?)</c>', re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_SHEET = re.compile(rb"<sheet\b[^>]*>")
+_REL = re.compile(rb"<Relationship\b[^>]*>")
+
+
+def _attr(element: bytes, name: bytes) -> bytes:
+    """One attribute of an XML start tag (attribute order differs between writers)."""
+    found = re.search(rb"\s" + re.escape(name) + rb'="([^"]*)"', element)
+    return found.group(1) if found else b""
+
+
+def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
+    """Cells holding an error (#N/A, #DIV/0!...), by sheet: (row, col, text), 1-based.
+
+    calamine reads an error cell as empty, and an empty auto-filled column would then be
+    "filled" over what a person left there. A quick byte search skips sheets with no error.
+    """
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    try:
+        with zipfile.ZipFile(path) as book:
+            rels = {
+                _attr(r, b"Id"): _attr(r, b"Target")
+                for r in _REL.findall(book.read("xl/_rels/workbook.xml.rels"))
+            }
+            for sheet in _SHEET.findall(book.read("xl/workbook.xml")):
+                name, rel = _attr(sheet, b"name"), _attr(sheet, b"r:id")
+                target = rels.get(rel, b"").decode().lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                try:
+                    data = book.read(member)
+                except KeyError:
+                    continue
+                if b't="e"' not in data:
+                    continue
+                title = html.unescape(name.decode())
+                for letters, row, inner in _ERROR_CELL.findall(data):
+                    value = _VALUE.search(inner)
+                    text = html.unescape(value.group(1).decode()) if value else "#ERROR!"
+                    col = column_index_from_string(letters.decode())
+                    found.setdefault(title, []).append((int(row), col, text))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    return found
+
+
+def _overlay(rows: list[list[RawValue]], cells: list[tuple[int, int, str]]) -> None:
+    """Put error texts into the rows calamine read (growing them as needed)."""
+    for row, col, text in cells:
+        while len(rows) < row:
+            rows.append([])
+        values = rows[row - 1]
+        values.extend([None] * (col - len(values)))
+        values[col - 1] = text
