@@ -15,7 +15,6 @@ from journaldesk.rules.summary import (
     available_slots,
     consent_as_of,
     default_week,
-    parse_slot,
     week_figures,
 )
 from journaldesk.settings import Settings, parse_settings
@@ -247,11 +246,32 @@ def test_available_slots_respect_capacity_buffer_and_daily_cap(settings: Setting
     assert available_slots(cal, WEEK, dt.date(2026, 11, 29), tuned) == (35, 600.0)
 
 
-def test_parse_slot() -> None:
-    assert parse_slot("вт 01.12.2026 15:20–15:40, каб. 12") == (d(1, 15, 20, 12), d(1, 15, 40, 12))
-    assert parse_slot("01.12.2026 15:20-15:40") == (d(1, 15, 20, 12), d(1, 15, 40, 12))
-    assert parse_slot("завтра") is None
-    assert parse_slot(None) is None
+# Every shape of «Консультация» the booking writes or accepts, and some it refuses; True: a slot
+# in the week of 23.11.2026 that the booking keeps (all requests are resolved, all slots past).
+SLOT_CELLS: list[tuple[object, bool]] = [
+    ("пн 23.11.2026 14:00–14:20, каб. 12", True),  # the label the booking writes
+    ("24.11 15:20-15:40", True),  # no year: the booking's year hint
+    ("15:20-15:40 25.11.2026", True),  # the time first
+    ("Чт. 26.11.26 с 15:40 до 16:00", True),  # two-digit year, «с … до …»
+    ("2026-11-27 14:00–14:20 каб 12", True),  # ISO date
+    ("пятница, 27.11.2026 в 14:20", True),  # no end: one slot long
+    (d(25, 16), True),  # a sheet turned the text into a date-time cell
+    ("ср 24.11.2026 15:20–15:40", False),  # 24.11.2026 is a Tuesday: refused with a note
+    ("24.11.2026 15:20–15:40 перезвонить", False),  # not a slot: refused with a note
+    ("придёт в четверг", False),
+    ("вс 22.11.2026 15:00–15:20", False),  # the week before
+]
+
+
+def test_slots_booked_counts_every_slot_shape_the_booking_keeps(settings: Settings) -> None:
+    rows = [
+        dict(number=i + 1, received_at=d(20, 14), requester="Петрова Ольга", role="Учитель",
+             topic=TECH, description=f"Просьба {i}", status="Решено", resolved_at=d(20, 15),
+             consultation=cell)
+        for i, (cell, _) in enumerate(SLOT_CELLS)
+    ]  # fmt: skip
+    f = figures_for(settings, snapshot(requests=rows, changes=[]))
+    assert f.slots_booked == sum(in_week for _, in_week in SLOT_CELLS)
 
 
 def test_consent_coverage_and_change_since_last_week(week: WeekFigures) -> None:

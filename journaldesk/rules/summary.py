@@ -18,13 +18,13 @@ approximated; `WeekFigures.approximations` says what, in Russian, and the report
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from journaldesk.rules.booking import parse_slot
 from journaldesk.rules.calendar import build_calendar
 from journaldesk.rules.consent import ConsentRules, coverage, staff_readiness
 from journaldesk.rules.plan import SheetPlan
@@ -54,11 +54,6 @@ NO_TOPIC = "(тема не указана)"
 TREND_WEEKS = 8
 OVERDUE_LIST_LIMIT = 15
 QUOTE_LIMIT = 90
-# «вт 01.12.2026 15:20–15:40, каб. 12»: the date and the slot's start and end.
-_SLOT_RE = re.compile(
-    r"(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})\s*[–—-]\s*(\d{1,2}):(\d{2})"
-)
-
 APPROX_STATUS = (
     "Состояние обращений на конец недели восстановлено по листу «Изменения»; где наблюдений "
     "нет, решённое обращение считается открытым до даты в столбце «Решено», отклонённое — "
@@ -315,22 +310,12 @@ def _open_at(
 # --- consultation slots ------------------------------------------------------------------------
 
 
-def parse_slot(text: object) -> tuple[dt.datetime, dt.datetime] | None:
-    """The start and end of a booked slot written like «вт 01.12.2026 15:20–15:40, каб. 12»."""
-    if not isinstance(text, str):
-        return None
-    match = _SLOT_RE.search(text)
-    if match is None:
-        return None
-    d, m, y, h1, m1, h2, m2 = (int(g) for g in match.groups())
-    try:
-        day = dt.date(y, m, d)
-        return (
-            dt.datetime.combine(day, dt.time(h1, m1)),
-            dt.datetime.combine(day, dt.time(h2, m2)),
-        )
-    except ValueError:
-        return None
+def _slot_start(value: object, year_hint: int, minutes: int) -> dt.datetime | None:
+    """When a «Консультация» cell's slot starts (a date-time cell starts there), or None."""
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return pd.Timestamp(value).to_pydatetime().replace(tzinfo=None)
+    slot = parse_slot(value, year_hint, minutes=minutes) if isinstance(value, str) else None
+    return None if slot is None else slot.start
 
 
 def available_slots(
@@ -555,9 +540,12 @@ def week_figures(
     # The slots the rules want when they book, else the cells as they stand.
     derived = plan.requests.derived
     slot_cells = derived["consultation"] if "consultation" in derived else req_frame["consultation"]
-    for text in slot_cells.dropna():
-        slot = parse_slot(text)
-        if slot is not None and start <= slot[0].date() < end:
+    # Read by the booking's own parser, with the booking's year hint: a slot the booking keeps
+    # is a slot counted here, whatever shape a person typed it in.
+    year_hint = local_now(now, tz).year
+    for value in slot_cells.dropna():
+        slot_start = _slot_start(value, year_hint, settings.booking.slot_minutes)
+        if slot_start is not None and start <= slot_start.date() < end:
             booked += 1
     figures.slots_booked = booked
 
