@@ -19,6 +19,7 @@ import pandas as pd
 
 from journaldesk.jobs.sync import SheetPlan, SyncReport, read_and_plan
 from journaldesk.rules.consent import ConsentRules, coverage
+from journaldesk.rules.privacy import NameIndex, safe_text
 from journaldesk.rules.requests import AT_RISK, ON_TIME, OVERDUE, PAUSED, local_now
 from journaldesk.settings import ENV_CONFIG, Settings, load_settings
 from journaldesk.sheet.frames import ParsedTab
@@ -114,6 +115,15 @@ class SheetView:
     plan: SheetPlan
     sheet_tz: str
 
+    def names(self) -> NameIndex | None:
+        """The sheet's name index, to keep names out of what the notebook shows (None when
+        the settings allow names)."""
+        if self.settings.show_names:
+            return None
+        from journaldesk.rules.summary import sheet_names
+
+        return sheet_names(self.parsed)
+
 
 def read_view(settings: Settings, *, now: dt.datetime) -> SheetView:
     """Read the sheet once and apply the rules, as a sync would, without writing."""
@@ -186,6 +196,8 @@ def agenda_table(
         day_to=day_to,
         schedule_rooms=rooms,
     )
+    # Who booked is a person's name: shown only when the settings allow names (152-ФЗ).
+    show_names = view.settings.show_names
     rows = []
     for d in days:
         hours = ", ".join(f"{a:%H:%M}–{z:%H:%M}" for a, z in d.sessions)
@@ -204,7 +216,7 @@ def agenda_table(
                     "Время": f"{b.slot.start:%H:%M}–{b.slot.end:%H:%M}",
                     tab.header("number"): b.number,
                     tab.header("topic"): b.topic,
-                    tab.header("requester"): b.requester,
+                    **({tab.header("requester"): b.requester} if show_names else {}),
                     tab.header("status"): b.status,
                 }
             )
@@ -360,8 +372,20 @@ def problems_table(view: SheetView) -> pd.DataFrame:
     """Rows with a note in «Проверка», every tab: the tab, the row and the note."""
     rows = []
     schema = load_schema()
+    names = view.names()
     for key, checks in view.plan.checks.items():
         for row, text in checks.items():
             if not is_blank(text):
-                rows.append({"Лист": schema[key].title, "Строка": int(row), "Замечание": text})
+                # A note quotes what was typed, and a typed cell may hold a name.
+                shown = safe_text(text, names)
+                rows.append(
+                    {
+                        "Лист": schema[key].title,
+                        "Строка": int(row),
+                        "Замечание": "(замечание скрыто: в нём может быть имя; откройте "
+                        "строку в таблице)"
+                        if shown is None
+                        else shown,
+                    }
+                )
     return pd.DataFrame(rows, columns=["Лист", "Строка", "Замечание"])

@@ -35,11 +35,14 @@ __all__ = [
 
 MASK = "••••••"
 
-_KEYWORD = r"\b(?:парол[ьяюеи]\w*|password|passwd|pass|pwd)\b"
+_PASSWORD = r"\b(?:парол[ьяюеи]\w*|password|passwd|pass|pwd)\b"
+# Logins too: a login is half of the way in, and it often spells the pupil's name (gusev_s).
+_KEYWORD = r"\b(?:парол[ьяюеи]\w*|password|passwd|pass|pwd|логин\w*|login|пин-?код\w*|pin)\b"
 # An explicit separator (':', '=', a dash) or plain spaces.
 _SEPARATOR = r"\s*[:=]\s*|\s+[-–—]+\s*|\s*[-–—]+\s+|\s+"
 
 _KEYWORD_RE = re.compile(_KEYWORD, re.IGNORECASE)
+_PASSWORD_RE = re.compile(_PASSWORD, re.IGNORECASE)
 # What may follow the keyword: «пароль Qwerty123», and with a qualifier of one to three words,
 # «пароль от дневника Qwerty123», «пароль для входа в ЭЖ: Qwerty123». Tried shortest first.
 _TAILS = [
@@ -52,10 +55,14 @@ _TAILS = [
         )
         for words in (1, 2, 3)
     ),
+    # Any one to three words before an explicit «:» or «=»: «логин ученика 5А: ivanov_p».
+    # Only a token with a digit, a Latin letter or a sign counts here (see _looks_secret).
+    re.compile(r"(?P<qual>(?:\s+[^\s:=]+){1,3}?)(?P<sep>\s*[:=]\s*)(?P<secret>\S+)"),
 ]
+_LOOSE_TAIL = len(_TAILS) - 1
 # «логин и пароль: ivanov Qwerty123», «логин, пароль — ivanov, Qwerty123»
 _COMBINED = re.compile(
-    rf"(?P<kw>\bлогин\s*(?:и|/|,)\s*{_KEYWORD})(?P<sep>{_SEPARATOR})"
+    rf"(?P<kw>\bлогин\s*(?:и|/|,)\s*{_PASSWORD})(?P<sep>{_SEPARATOR})"
     r"(?P<first>[^\s,;/]+)(?P<between>\s*[,;/]\s*|\s+)(?P<second>\S+)",
     re.IGNORECASE,
 )
@@ -88,10 +95,23 @@ def _split_trailing(token: str) -> tuple[str, str]:
     return body, token[len(body) :]
 
 
-def _looks_secret(token: str, explicit: bool) -> bool:
+# A class («5А», «11 б») and a date («12.11.2026») are never taken for a password on their own.
+_CLASS_NAME = re.compile(r"(?:[1-9]|1[01])[а-яё]", re.IGNORECASE)
+_LATIN_CLASS_NAME = re.compile(r"(?:[1-9]|1[01])[a-z]", re.IGNORECASE)
+_DATE = re.compile(r"\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?")
+
+
+def _looks_secret(token: str, explicit: bool, loose: bool = False) -> bool:
     """Whether the word after «пароль» is the password itself, not the rest of a sentence."""
     lowered = token.casefold()
-    if lowered in _EN_NOT_SECRETS:
+    if lowered in _EN_NOT_SECRETS or _CLASS_NAME.fullmatch(token):
+        return False
+    if _LATIN_CLASS_NAME.fullmatch(token) and not explicit:
+        return False  # «5A» typed with a Latin letter; after «:» it may be a password
+    if _DATE.fullmatch(token):
+        # «сменила пароль 12.11.2026» is when; «пароль: 12.11.2026» may be the password.
+        return explicit and not loose
+    if loose and _CYRILLIC_WORD.fullmatch(token.rstrip(":")):
         return False
     # «дневника:» is the end of a qualifier («пароль от дневника: …»), not a password.
     if _CYRILLIC_WORD.fullmatch(token.rstrip(":")):
@@ -105,18 +125,18 @@ def _explicit(separator: str) -> bool:
     return separator.strip() != ""
 
 
-def _mask_after_keywords(text: str) -> str:
+def _mask_after_keywords(text: str, keywords: re.Pattern[str] = _KEYWORD_RE) -> str:
     parts: list[str] = []
     done = 0
-    for keyword in _KEYWORD_RE.finditer(text):
+    for keyword in keywords.finditer(text):
         if keyword.start() < done:
             continue
-        for tail in _TAILS:
+        for n, tail in enumerate(_TAILS):
             match = tail.match(text, keyword.end())
             if match is None:
                 continue
             secret, trail = _split_trailing(match["secret"])
-            if _looks_secret(secret, _explicit(match["sep"])):
+            if _looks_secret(secret, _explicit(match["sep"]), loose=n == _LOOSE_TAIL):
                 parts.append(text[done : keyword.start()])
                 parts.append(f"{keyword[0]}{match['qual']}: {MASK}{trail}")
                 done = match.end()
@@ -157,8 +177,13 @@ PASSWORD_NOTE = "в описании пароль — удалите его из
 
 
 def has_secret(text: object) -> bool:
-    """Whether a text holds something `mask_secrets` would hide (a pasted password)."""
-    return isinstance(text, str) and bool(text) and mask_secrets(text) != text
+    """Whether a text holds a pasted password (what `mask_secrets` would hide after «пароль»)."""
+    if not isinstance(text, str) or not text:
+        return False
+    # Passwords only: a login alone is masked in reports but is no reason to clean the sheet.
+    return _COMBINED.sub(_replace_combined, text) != text or (
+        _mask_after_keywords(text, _PASSWORD_RE) != text
+    )
 
 
 def password_notes(descriptions: pd.Series) -> dict[int, list[str]]:
@@ -271,6 +296,13 @@ class NameIndex:
     def __init__(self, people: Iterable[Person]) -> None:
         self.people: list[Person] = []
         self._by_key: dict[str, set[int]] = {}
+        # Without the morphology library nothing can be matched: every text is withheld.
+        try:
+            morph()
+        except ImportError:
+            self.usable = False
+            return
+        self.usable = True
         for person in people:
             if not isinstance(person.name, str):
                 continue
@@ -358,6 +390,8 @@ class NameIndex:
             word = match[0]
             if len(word) < 3 or not word[:1].isupper() or not _CYRILLIC_START.match(word):
                 continue
+            if word.isupper() and len(word) <= 4:
+                continue  # an abbreviation: ЭЖ, АРМ, КТП, ОГЭ
             name_like = any(_analyse(p).name_like >= _UNKNOWN_NAME_SHARE for p in _parts(word))
             if name_like and not self._candidates(word)[0]:
                 found.append(word)
@@ -427,6 +461,8 @@ def safe_text(text: object, names: NameIndex | None) -> str | None:
     masked = mask_all(" ".join(text.split()))
     if names is None:
         return masked
+    if not names.usable:
+        return None
     scrubbed = names.scrub(masked)
     if names.unknown_names(scrubbed):
         return None
