@@ -219,6 +219,85 @@ class RunnerSettings(_Section):
     )
 
 
+# The lesson export's columns (section I of the regulation) and the headers each is known by in
+# the journal's exports; `journal.headers` in the settings adds more. Compared ignoring case,
+# spaces and ё/е. The first four and the topic and homework are required.
+LESSON_HEADERS: dict[str, tuple[str, ...]] = {
+    "date": ("Дата", "Дата урока", "Дата проведения", "Дата занятия"),
+    "class_name": ("Класс", "Класс/группа", "Группа", "Класс (группа)"),
+    "subject": ("Предмет", "Учебный предмет", "Дисциплина"),
+    "teacher": ("Учитель", "Преподаватель", "ФИО учителя", "Педагог", "Учитель (ФИО)"),
+    "topic": ("Тема урока", "Тема", "Тема занятия"),
+    "homework": ("Домашнее задание", "ДЗ", "Д/з", "Задание на дом"),
+    "assessment": ("Вид контроля", "Тип оценки", "Форма контроля", "Тип контроля"),
+    "marks": ("Отметки", "Оценки", "Выставлено отметок", "Количество отметок"),
+    "attendance": ("Посещаемость", "Пропуски", "Отсутствующие", "Посещаемость отмечена"),
+    "entered_at": ("Дата заполнения", "Время ввода", "Заполнено", "Дата внесения"),
+    "lesson_no": ("№ урока", "Номер урока", "Урок №"),
+}
+REQUIRED_LESSON_FIELDS = ("date", "class_name", "subject", "teacher", "topic", "homework")
+
+
+class JournalSettings(_Section):
+    """Section I: reading the journal's lesson export and judging how it is filled in."""
+
+    headers: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Свои названия столбцов выгрузки уроков (добавляются к обычным); поля: "
+        + ", ".join(LESSON_HEADERS),
+        examples=['{"topic": ["Тема по КТП"]}'],
+    )
+    no_homework_subjects: list[str] = Field(
+        default_factory=lambda: ["Физическая культура", "Физкультура"],
+        description="Предметы, по которым домашнее задание не задают",
+        examples=["[Физическая культура, Музыка]"],
+    )
+    no_homework_grades: list[int] = Field(
+        default_factory=lambda: [1],
+        description="Параллели (классы), в которых домашнее задание не задают",
+        examples=["[1, 2]"],
+    )
+    late_after_days: int = Field(
+        default=0,
+        ge=0,
+        le=30,
+        description="Урок внесён позже дня урока плюс столько дней — «с опозданием»",
+        examples=["1"],
+    )
+    threshold: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="Учителя с долей полностью заполненных уроков ниже этой — в недельной сводке",
+        examples=["0.8"],
+    )
+    email_teachers: bool = Field(
+        default=False,
+        description="Писать ли каждому учителю с пропусками список его незаполненных уроков",
+        examples=["true"],
+    )
+    inbox: Path | None = Field(
+        default=None,
+        description="Папка, из которой `journaldesk run` сам загружает новые выгрузки уроков",
+        examples=["../выгрузки"],
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _known_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name in value:
+            if name not in LESSON_HEADERS:
+                raise ValueError(f"lesson-field:{name}")
+        return value
+
+    def aliases(self) -> dict[str, tuple[str, ...]]:
+        """Every header each lesson field is known by: the defaults, then this school's own."""
+        return {
+            name: tuple(dict.fromkeys([*defaults, *self.headers.get(name, [])]))
+            for name, defaults in LESSON_HEADERS.items()
+        }
+
+
 class Settings(_Section):
     """Validated settings. Paths are resolved against the settings file's folder."""
 
@@ -250,6 +329,10 @@ class Settings(_Section):
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
+    journal: JournalSettings = Field(
+        default_factory=JournalSettings,
+        description="Заполнение ЭЖ по выгрузке уроков (раздел I регламента)",
+    )
     show_names: bool = Field(
         default=False,
         description="Показывать ли имена в сводках и письмах (по умолчанию нет: 152-ФЗ)",
@@ -362,6 +445,9 @@ def _explain(err: dict[str, Any]) -> str:
     if kind == "value_error" and msg.startswith("topic:"):
         topics = ", ".join(load_schema().enums["topic"])
         return f"{key}: неизвестная тема «{msg[6:]}»; темы: {topics}"
+    if kind == "value_error" and msg.startswith("lesson-field:"):
+        fields = ", ".join(LESSON_HEADERS)
+        return f"{key}: неизвестный столбец выгрузки «{msg[13:]}»; столбцы: {fields}"
     if kind == "value_error" and msg.startswith("google-sheet"):
         return "google.spreadsheet: для backend: google укажите ключ или адрес таблицы"
     for name, words in _TYPE_NAMES.items():

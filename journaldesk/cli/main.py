@@ -109,11 +109,12 @@ def doctor(config_path: Path | None) -> None:
 def _register() -> None:
     """Commands that live in their own modules (each is thin, like the ones above)."""
     from journaldesk.cli.consent import consent
+    from journaldesk.cli.journal import journal
     from journaldesk.cli.run import run
     from journaldesk.cli.slots import slots
     from journaldesk.cli.summary import summary
 
-    for command in (summary, slots, consent, run):
+    for command in (summary, slots, consent, journal, run):
         main.add_command(command)
 
 

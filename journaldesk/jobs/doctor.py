@@ -98,6 +98,9 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
     structure_ok = True
     for tab in schema.tabs.values():
         data = snap.tabs.get(tab.title)
+        if data is None and tab.optional:
+            out.warn(f"Листа «{tab.title}» нет", "journaldesk init создаст его, когда понадобится")
+            continue
         if data is None:
             structure_ok = False
             out.bad(f"Лист «{tab.title}» не найден", "journaldesk init создаст его")

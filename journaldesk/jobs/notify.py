@@ -265,9 +265,13 @@ def _reason(exc: BaseException) -> str:
 
 
 def sender_from_settings(
-    settings: Settings, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    *,
+    recipients: Sequence[str] | None = None,
 ) -> Sender | None:
     """The e-mail sender the settings describe, or None when mail.host is empty (mail is off).
+    `recipients` replaces mail.recipients (a message to one teacher, not to the administration).
 
     Raises SettingsError when mail is on but a sender, the recipients or the password is missing.
     """
@@ -279,7 +283,8 @@ def sender_from_settings(
     sender = sender or settings.administrator.email.strip()
     if not sender:
         raise SettingsError("mail.sender: укажите адрес отправителя писем.")
-    recipients = [r.strip() for r in mail.recipients if r.strip()]
+    chosen = mail.recipients if recipients is None else recipients
+    recipients = [r.strip() for r in chosen if r.strip()]
     if not recipients:
         raise SettingsError("mail.recipients: укажите хотя бы один адрес получателя сводки.")
     password = ""

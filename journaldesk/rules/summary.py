@@ -27,6 +27,7 @@ import pandas as pd
 from journaldesk.rules.booking import parse_slot
 from journaldesk.rules.calendar import build_calendar
 from journaldesk.rules.consent import ConsentRules, coverage, staff_readiness
+from journaldesk.rules.journal_fill import JournalWeek, journal_week
 from journaldesk.rules.plan import SheetPlan
 from journaldesk.rules.privacy import NameIndex, name_index, quote
 from journaldesk.rules.requests import (
@@ -167,6 +168,7 @@ class WeekFigures:
     trend: list[WeekPoint] = field(default_factory=list)
     approximations: list[str] = field(default_factory=list)
     show_names: bool = False
+    journal: JournalWeek | None = None  # section I: how the journal is filled in (its own tab)
 
     @property
     def problems_total(self) -> int:
@@ -555,6 +557,10 @@ def week_figures(
         for key, checks in plan.checks.items()
     }
     figures.trend = _trend(req, calendar, trend_first, start, tz)
+    if "journal_fill" in parsed:  # section I: only when the school loads lesson exports
+        figures.journal = journal_week(
+            parsed["journal_fill"].frame, start, threshold=settings.journal.threshold
+        )
     if now_m - end_m > 24 * 60:
         figures.approximations = [APPROX_STATUS, APPROX_DEADLINES, APPROX_CONSENT, APPROX_CHECKS]
     return figures

@@ -218,8 +218,11 @@ def _present(values: list, index: pd.Index) -> pd.Series:
 
 
 def parse_snapshot(snap: Snapshot, schema: Schema, sheet_tz: str) -> dict[str, ParsedTab]:
-    """Every tab of the contract parsed; a missing tab or header raises StructureError first."""
+    """Every tab of the contract parsed; a missing tab or header raises StructureError first.
+
+    An optional tab that is missing is left out (the sync does not need it)."""
     return {
         key: parse_tab(snap.tabs.get(tab.title), tab, sheet_tz=sheet_tz)
         for key, tab in schema.tabs.items()
+        if not (tab.optional and tab.title not in snap.tabs)
     }

@@ -44,6 +44,7 @@ class Tab:
     identity: tuple[str, ...] = ()
     fallback_identity: tuple[str, ...] = ()
     append_only: bool = False
+    optional: bool = False  # the sync runs without it; the jobs that use it ask for `init`
     _by_field: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +132,7 @@ def parse_schema(data: dict) -> Schema:
             identity=tuple(spec.get("identity", ())),
             fallback_identity=tuple(spec.get("fallback_identity", ())),
             append_only=bool(spec.get("append_only", False)),
+            optional=bool(spec.get("optional", False)),
         )
         for f in tab.identity + tab.fallback_identity:
             tab.col(f)

@@ -1,0 +1,345 @@
+"""Section I: reading lesson exports, the rules of a filled-in journal, the «Заполнение ЭЖ» tab,
+the teachers' e-mails and the summary's section."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from journaldesk.cli.main import main
+from journaldesk.errors import UserError
+from journaldesk.jobs.journal_import import import_lessons, read_export
+from journaldesk.rules.journal_fill import (
+    FillRules,
+    check_lessons,
+    closed_days,
+    journal_week,
+    name_key,
+)
+from journaldesk.settings import LESSON_HEADERS, parse_settings
+from journaldesk.sheet.frames import parse_tab
+from tests.helpers import SCHEMA, make_workbook, tab_rows
+
+TZ = ZoneInfo("Europe/Simferopol")
+NOW = dt.datetime(2026, 11, 23, 18, 0, tzinfo=TZ)
+ALIASES = parse_settings({}, Path(".")).journal.aliases()
+HEADERS = ["Дата", "Класс", "Предмет", "Учитель", "Тема урока", "Домашнее задание",
+           "Вид контроля", "Отметки", "Посещаемость"]  # fmt: skip
+TAB = SCHEMA["journal_fill"]
+
+
+def lesson(**over: object) -> dict[str, object]:
+    """A lesson that is complete by every rule."""
+    row: dict[str, object] = {
+        "date": dt.date(2026, 11, 16),
+        "class_name": "5А",
+        "subject": "Математика",
+        "teacher": "Осипова Наталья Владимировна",
+        "topic": "Дроби",
+        "homework": "№ 12",
+        "assessment": "Самостоятельная работа",
+        "marks": "3",
+        "attendance": "отмечена",
+    }
+    row.update(over)
+    return row
+
+
+def check(*lessons: dict[str, object], closed: set[dt.date] | None = None, **rules: object):
+    rule = FillRules.of(
+        rules.get("subjects", ["Физическая культура"]),  # type: ignore[arg-type]
+        rules.get("grades", [1]),  # type: ignore[arg-type]
+        int(rules.get("late", 0)),  # type: ignore[arg-type]
+    )
+    return check_lessons(pd.DataFrame(list(lessons)), rule, closed or set())
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+def test_a_complete_lesson_lacks_nothing() -> None:
+    out = check(lesson())
+    assert out.loc[0, "complete"]
+    assert not out.loc[0, ["no_topic", "no_homework", "no_assessment", "no_attendance"]].any()
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_lesson_without_a_topic(blank: object) -> None:
+    out = check(lesson(topic=blank))
+    assert out.loc[0, "no_topic"] and not out.loc[0, "complete"]
+
+
+def test_homework_is_not_asked_in_exempt_subjects_and_grades() -> None:
+    out = check(
+        lesson(homework=None),
+        lesson(homework=None, subject="физическая  культура"),
+        lesson(homework=None, class_name="1Б"),
+        lesson(homework=None, class_name="10А"),
+    )
+    assert list(out["no_homework"]) == [True, False, False, True]
+
+
+def test_marks_without_a_type_of_assessment() -> None:
+    out = check(
+        lesson(assessment=None),
+        lesson(assessment=None, marks=None),
+        lesson(assessment=None, marks="0"),
+        lesson(assessment=None, marks="5, 4"),
+    )
+    assert list(out["no_assessment"]) == [True, False, False, True]
+
+
+def test_attendance_not_marked() -> None:
+    out = check(lesson(attendance=None), lesson(attendance="не отмечена"), lesson(attendance="0"))
+    assert list(out["no_attendance"]) == [True, True, False]
+
+
+def test_entered_late_only_when_the_export_has_the_moment() -> None:
+    out = check(
+        lesson(entered_at=dt.datetime(2026, 11, 16, 23, 59)),
+        lesson(entered_at=dt.datetime(2026, 11, 17, 0, 0)),
+        lesson(entered_at=None),
+    )
+    assert list(out["late"]) == [False, True, False]
+    assert out["complete"].all(), "lateness is counted apart, the lesson is filled"
+    allowed = check(lesson(entered_at=dt.datetime(2026, 11, 17, 12, 0)), late=1)
+    assert not allowed.loc[0, "late"]
+    assert not check(lesson()).loc[0, "late"]
+
+
+def test_lessons_on_closed_days_are_marked_not_counted() -> None:
+    calendar = pd.DataFrame(
+        {
+            "date_from": [dt.date(2026, 11, 4), dt.date(2026, 11, 10)],
+            "date_to": [None, dt.date(2026, 11, 11)],
+            "kind": ["Праздник", "Нет консультаций"],
+        }
+    )
+    closed = closed_days(calendar)
+    assert closed == {dt.date(2026, 11, 4)}
+    out = check(lesson(date=dt.date(2026, 11, 4), topic=None), lesson(), closed=closed)
+    assert list(out["closed_day"]) == [True, False]
+
+
+def test_name_keys_match_short_and_full_names() -> None:
+    full = name_key("Осипова Наталья Владимировна")
+    assert full == name_key("Осипова Н.В.") == name_key("Н. В. Осипова") == name_key("осипова н в")
+    assert full != name_key("Осипова Анна Владимировна")
+
+
+# --- reading exports ----------------------------------------------------------------------------
+
+
+def write_csv(path: Path, rows: list[list[object]], encoding: str, delimiter: str = ";") -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        csv.writer(fh, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-8", ";"), ("utf-8-sig", ","), ("cp1251", ";"), ("cp1251", "\t")],
+)
+def test_csv_in_either_encoding(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    rows = [HEADERS, ["16.11.2026", "5А", "Математика", "Осипова Н.В.", "Дроби", "", "", "", "да"]]
+    path = write_csv(tmp_path / "export.csv", rows, encoding, delimiter)
+    export = read_export(path, ALIASES)
+    got = export.lessons.iloc[0]
+    assert got["date"] == dt.date(2026, 11, 16)
+    assert got["teacher"] == "Осипова Н.В." and got["topic"] == "Дроби"
+    assert got["homework"] is None
+
+
+def test_any_column_order_aliases_and_a_title_row(tmp_path: Path) -> None:
+    rows = [
+        ["Выгрузка уроков за период 16.11.2026–22.11.2026"],
+        [],
+        ["ДЗ", "Преподаватель", "Тема", "Дисциплина", "Группа", "Дата урока", "Оценки"],
+        ["с. 10", "Осипова Н.В.", "Дроби", "Математика", "5А", dt.datetime(2026, 11, 16), 2],
+    ]
+    export = read_export(write_xlsx(tmp_path / "export.xlsx", rows), ALIASES)
+    got = export.lessons.iloc[0].to_dict()
+    assert got["date"] == dt.date(2026, 11, 16)
+    assert (got["class_name"], got["subject"], got["homework"], got["marks"]) == (
+        "5А", "Математика", "с. 10", "2",
+    )  # fmt: skip
+    assert export.columns == ["marks"]
+
+
+def test_a_schools_own_header_from_the_settings(tmp_path: Path) -> None:
+    rows = [[*HEADERS[:4], "Тема по КТП", *HEADERS[5:]], ["16.11.2026", "5А", "Мат", "Т", "Д"]]
+    path = write_csv(tmp_path / "e.csv", rows, "utf-8")
+    with pytest.raises(UserError):
+        read_export(path, ALIASES)
+    own = parse_settings({"journal": {"headers": {"topic": ["Тема по КТП"]}}}, tmp_path)
+    assert read_export(path, own.journal.aliases()).lessons.iloc[0]["topic"] == "Д"
+
+
+def test_a_missing_column_is_one_line_naming_it_and_the_headers_found(tmp_path: Path) -> None:
+    rows = [
+        ["Дата", "Класс", "Предмет", "Учитель", "Тема урока"],
+        ["16.11.2026", "5А", "М", "Т", "x"],
+    ]
+    path = write_csv(tmp_path / "e.csv", rows, "cp1251")
+    with pytest.raises(UserError) as err:
+        read_export(path, ALIASES)
+    others = ", ".join(f"«{h}»" for h in LESSON_HEADERS["homework"][1:])
+    assert str(err.value) == (
+        f"Файл «e.csv»: нет столбца «Домашнее задание» (или {others}). Заголовки в файле: "
+        "«Дата», «Класс», «Предмет», «Учитель», «Тема урока». Если столбец называется иначе, "
+        "добавьте название в journal.headers настроек."
+    )
+    assert "\n" not in str(err.value)
+
+
+def test_rows_without_a_date_are_skipped_and_named(tmp_path: Path) -> None:
+    rows = [HEADERS, ["вчера", "5А", "М", "Т", "x", "y"], ["17.11.2026", "5А", "М", "Т", "x", "y"]]
+    export = read_export(write_csv(tmp_path / "e.csv", rows, "utf-8"), ALIASES)
+    assert len(export.lessons) == 1
+    assert export.skipped == ["строка 2: «Дата» «вчера» — не дата (нужна ДД.ММ.ГГГГ)"]
+
+
+# --- the tab ------------------------------------------------------------------------------------
+
+
+def export_rows(lessons: list[dict[str, object]]) -> list[list[object]]:
+    fields = ["date", "class_name", "subject", "teacher", "topic", "homework", "assessment",
+              "marks", "attendance"]  # fmt: skip
+    out: list[list[object]] = [HEADERS]
+    for item in lessons:
+        values = [item.get(f) for f in fields]
+        values[0] = values[0].strftime("%d.%m.%Y")  # type: ignore[union-attr]
+        out.append(["" if v is None else v for v in values])
+    return out
+
+
+def tab_frame(store) -> pd.DataFrame:
+    snap = store.read()
+    return parse_tab(snap.tabs[TAB.title], TAB, sheet_tz="Europe/Simferopol").frame
+
+
+def test_reimporting_a_week_replaces_its_rows(tmp_path: Path) -> None:
+    store, settings = make_workbook(tmp_path, seed=False)
+    week1 = [lesson(), lesson(teacher="Павленко С.М.", topic=None), lesson(topic=None)]
+    first = write_csv(tmp_path / "w1.csv", export_rows(week1), "utf-8")
+    result = import_lessons(store, settings, [first], now=NOW)
+    assert (result.added, result.replaced) == (2, 0)
+    frame = tab_frame(store)
+    assert sorted(frame["teacher"]) == ["Осипова Наталья Владимировна", "Павленко С.М."]
+    osipova = frame[frame["teacher"].str.startswith("Осипова")].iloc[0]
+    assert (osipova["lessons"], osipova["complete"], osipova["no_topic"]) == (2, 1, 1)
+    assert osipova["filled_share"] == 50.0
+
+    # The same week again, fixed and with one teacher gone: replaced, never duplicated.
+    again = write_csv(tmp_path / "w1b.csv", export_rows([lesson(), lesson()]), "cp1251")
+    result = import_lessons(store, settings, [again], now=NOW)
+    assert (result.added, result.replaced, result.emptied) == (0, 1, 1)
+    frame = tab_frame(store)
+    assert list(frame["teacher"]) == ["Осипова Наталья Владимировна"]
+    assert (frame.iloc[0]["lessons"], frame.iloc[0]["filled_share"]) == (2, 100.0)
+
+    # Another week is added beside it.
+    other = write_csv(
+        tmp_path / "w2.csv", export_rows([lesson(date=dt.date(2026, 11, 23))]), "utf-8"
+    )
+    import_lessons(store, settings, [other], now=NOW)
+    frame = tab_frame(store)
+    assert sorted(frame["week_start"]) == [dt.date(2026, 11, 16), dt.date(2026, 11, 23)]
+    titles = [r[1] for r in tab_rows(store, "log")[1:]]
+    assert titles.count("Загрузка выгрузки ЭЖ") == 3
+
+
+def test_the_tab_holds_no_pupil_data() -> None:
+    assert [c.field for c in TAB.columns if c.type == "text"] == ["teacher"]
+
+
+def test_cli_reports_and_exit_code_for_a_missing_column(tmp_path: Path) -> None:
+    make_workbook(tmp_path, seed=False)
+    config = tmp_path / "settings.yaml"
+    config.write_text("workbook:\n  path: journal.xlsx\nlog_file: logs/j.log\n", encoding="utf-8")
+    good = write_csv(tmp_path / "ok.csv", export_rows([lesson(), lesson(topic=None)]), "utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["journal", str(good), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Заполнено полностью: 50 % (1 из 2)" in result.output.replace("50,0", "50")
+    bad = write_csv(tmp_path / "bad.csv", [["Дата", "Класс"], ["16.11.2026", "5А"]], "utf-8")
+    result = runner.invoke(main, ["journal", str(bad), "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "«Предмет»" in result.output
+
+
+# --- the summary's section ----------------------------------------------------------------------
+
+
+def test_summary_section_figures() -> None:
+    rows = pd.DataFrame(
+        [
+            # week, teacher, lessons, complete
+            (dt.date(2026, 11, 9), "А", 10, 10),
+            (dt.date(2026, 11, 9), "Б", 10, 5),
+            (dt.date(2026, 11, 16), "А", 20, 19),
+            (dt.date(2026, 11, 16), "Б", 10, 6),
+            (dt.date(2026, 11, 16), "В", 4, 4),
+        ],
+        columns=["week_start", "teacher", "lessons", "complete"],
+    )
+    for gap in ("no_topic", "no_homework", "no_assessment", "no_attendance", "late"):
+        rows[gap] = 0
+    rows["closed_day_lessons"] = 0
+    week = journal_week(rows, dt.date(2026, 11, 16), threshold=0.9)
+    assert week is not None
+    # Independently: this week 29 of 34 complete; last week 15 of 20.
+    assert week.share == pytest.approx(29 / 34)
+    assert week.change == pytest.approx(29 / 34 - 15 / 20)
+    assert [(t.teacher, t.share) for t in week.behind] == [("Б", 0.6)]
+    assert week.trend == [(dt.date(2026, 11, 9), 0.75), (dt.date(2026, 11, 16), 29 / 34)]
+    assert journal_week(rows.iloc[0:0], dt.date(2026, 11, 16), threshold=0.9) is None
+
+
+@pytest.mark.parametrize("template", ["summary.md.j2", "summary.html.j2", "email.txt.j2"])
+def test_the_summary_templates_show_the_section(template: str) -> None:
+    from journaldesk.jobs.report import render
+    from journaldesk.rules.summary import WeekFigures
+
+    rows = pd.DataFrame(
+        [(dt.date(2026, 11, 16), "Осипова Н.В.", 20, 19), (dt.date(2026, 11, 16), "Б", 10, 6)],
+        columns=["week_start", "teacher", "lessons", "complete"],
+    )
+    for gap in ("no_topic", "no_homework", "no_assessment", "no_attendance", "late"):
+        rows[gap] = 1
+    rows["closed_day_lessons"] = 0
+    start = dt.date(2026, 11, 16)
+    figures = WeekFigures(
+        week_start=start,
+        week_end=start + dt.timedelta(days=7),
+        built_at=dt.datetime(2026, 11, 23, 7, 0),
+        complete=True,
+        school="Школа",
+        journal=journal_week(rows, start, threshold=0.9),
+    )
+    text = render(template, figures).replace("<b>", "").replace("</b>", "").replace("**", "")
+    assert "Заполнено полностью: 83,3 %" in text  # 25 of 30
+    assert "None" not in text
+    if template != "email.txt.j2":
+        assert "Б" in text and "60 %" in text and "Осипова" not in text
+        assert "тема урока — 2" in text
+    empty = dataclasses.replace(
+        figures, journal=journal_week(rows, dt.date(2026, 11, 23), threshold=0.9)
+    )
+    assert "не загружена" in render(template, empty)
