@@ -343,3 +343,84 @@ def test_the_summary_templates_show_the_section(template: str) -> None:
         figures, journal=journal_week(rows, dt.date(2026, 11, 23), threshold=0.9)
     )
     assert "не загружена" in render(template, empty)
+
+
+# --- e-mail to teachers -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_inbox():
+    from aiosmtpd.controller import Controller
+
+    from tests.test_notify import Inbox, free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def test_each_teacher_gets_only_their_own_lessons(tmp_path: Path, smtp_inbox) -> None:
+    inbox, port = smtp_inbox
+    staff = [
+        {"full_name": "Осипова Наталья Владимировна", "email": "osipova@school.test"},
+        {"full_name": "Павленко Светлана Михайловна", "email": "pavlenko@school.test"},
+        {"full_name": "Фролова Анна Геннадьевна", "email": "frolova@school.test"},
+    ]
+    store, _ = make_workbook(tmp_path, {"staff": staff}, seed=False)
+    settings = parse_settings(
+        {
+            "workbook": {"path": "journal.xlsx"},
+            "log_file": "logs/j.log",
+            "mail": {
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "sender": "robot@school.test",
+            },
+            "journal": {"email_teachers": True},
+        },
+        tmp_path,
+    )
+    lessons = [
+        lesson(teacher="Осипова Н.В.", topic=None, class_name="5Б"),
+        lesson(teacher="Осипова Н.В.", attendance=None, date=dt.date(2026, 11, 17)),
+        lesson(teacher="Павленко С.М.", subject="Русский язык", homework=None),
+        lesson(teacher="Фролова А.Г."),  # nothing missing: no e-mail
+        lesson(teacher="Бойко В.С.", topic=None),  # not in «Сотрудники»
+    ]
+    path = write_csv(tmp_path / "w.csv", export_rows(lessons), "utf-8")
+    result = import_lessons(store, settings, [path], now=NOW)
+    assert sorted(result.mailed) == ["Осипова Н.В.", "Павленко С.М."]
+    assert result.no_address == ["Бойко В.С."]
+    by_address = {rcpt[0]: msg for _, rcpt, msg in inbox.messages}
+    assert sorted(by_address) == ["osipova@school.test", "pavlenko@school.test"]
+    osipova = by_address["osipova@school.test"].get_content()
+    assert "16.11.2026  5Б  Математика: тема урока" in osipova
+    assert "17.11.2026  5А  Математика: посещаемость" in osipova
+    assert "Русский язык" not in osipova and "Павленко" not in osipova
+    pavlenko = by_address["pavlenko@school.test"].get_content()
+    assert "16.11.2026  5А  Русский язык: домашнее задание" in pavlenko
+    assert "Математика" not in pavlenko and "Осипова" not in pavlenko
+
+
+def test_no_mail_unless_the_setting_allows(tmp_path: Path, smtp_inbox) -> None:
+    inbox, port = smtp_inbox
+    store, _ = make_workbook(
+        tmp_path, {"staff": [{"full_name": "Осипова Н.В.", "email": "o@school.test"}]}, seed=False
+    )
+    settings = parse_settings(
+        {
+            "workbook": {"path": "journal.xlsx"},
+            "log_file": "logs/j.log",
+            "mail": {"host": "127.0.0.1", "port": port, "security": "none", "sender": "r@s.test"},
+        },
+        tmp_path,
+    )
+    path = write_csv(tmp_path / "w.csv", export_rows([lesson(topic=None)]), "utf-8")
+    assert import_lessons(store, settings, [path], now=NOW).mailed == []
+    assert inbox.messages == []
