@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from journaldesk.cli.main import main
 from journaldesk.errors import OutsideFailure
 from journaldesk.jobs.sync import sync
+from journaldesk.store import workbook as workbook_store
 from journaldesk.store.retry import RetryPolicy
 from journaldesk.store.workbook import WorkbookStore
 from tests.corpus.grids import google_grid, workbook_grid
@@ -275,11 +276,11 @@ def test_disk_full_on_save_leaves_the_workbook_unchanged(tmp_path: Path, monkeyp
     store, settings = make_workbook(tmp_path, {"requests": ROWS})
     before = settings.workbook_path.read_bytes()
 
-    def full_disk(self, filename) -> None:
-        Path(filename).write_bytes(b"PK\x03\x04 half a zip")
+    def full_disk(source, target, *args, **kwargs) -> None:
+        target.write(b"PK\x03\x04 half a zip")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", full_disk)
+    monkeypatch.setattr(workbook_store.xlsx_patch, "write_package", full_disk)
     with pytest.raises(OutsideFailure, match="не хватает места"):
         sync(store, settings, now=NOW)
     assert settings.workbook_path.read_bytes() == before

@@ -9,6 +9,7 @@ import os
 import re
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import filelock
 import openpyxl
@@ -344,13 +345,13 @@ def test_a_failed_replace_leaves_the_old_file_and_no_temp_file(
 
 def test_disk_full_is_an_outside_failure(book_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = book_path.read_bytes()
-    real_save = openpyxl.Workbook.save
+    real_write = wbmod.xlsx_patch.write_package
 
-    def save_half_then_fail(self: openpyxl.Workbook, filename: str) -> None:
-        real_save(self, filename)
+    def write_then_fail(*args: object, **kwargs: object) -> None:
+        real_write(*args, **kwargs)  # type: ignore[arg-type]
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", save_half_then_fail)
+    monkeypatch.setattr(wbmod.xlsx_patch, "write_package", write_then_fail)
     with pytest.raises(OutsideFailure, match="не хватает места") as err:
         WorkbookStore(book_path).write([CellWrite(TAB, 2, 1, 99)])
     assert str(book_path) in str(err.value)
@@ -378,11 +379,11 @@ def test_an_interrupted_save_removes_the_temp_file(
 ) -> None:
     before = book_path.read_bytes()
 
-    def interrupted(self: openpyxl.Workbook, filename: str) -> None:
-        Path(filename).write_bytes(b"PK half a zip")
+    def interrupted(source: str, target: BinaryIO, *args: object, **kwargs: object) -> None:
+        target.write(b"PK half a zip")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", interrupted)
+    monkeypatch.setattr(wbmod.xlsx_patch, "write_package", interrupted)
     with pytest.raises(KeyboardInterrupt):
         WorkbookStore(book_path).write([CellWrite(TAB, 2, 1, 99)])
     assert book_path.read_bytes() == before

@@ -20,7 +20,8 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from copy import copy
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 
 import filelock
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -46,6 +47,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from journaldesk.errors import OutsideFailure, StoreUnavailable, StructureError
+from journaldesk.store import xlsx_patch
 from journaldesk.store.base import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -322,33 +324,53 @@ class WorkbookStore:
         return book
 
     def write(self, cells: list[CellWrite]) -> None:
-        """Write these cells in one atomic save; no other cell is touched."""
+        """Write these cells in one atomic save; no other cell and no other part is touched.
+
+        Only the worksheets that hold changed cells are rewritten, patched as a stream (see
+        xlsx_patch); every other part of the file is copied as it is.
+        """
         if not cells:
             return
         refuse_if_open(self.path)
+        by_sheet: dict[str, dict[int, dict[int, xlsx_patch.CellValue]]] = {}
         for c in cells:
             if not (1 <= c.row <= EXCEL_MAX_ROW and 1 <= c.col <= EXCEL_MAX_COL):
                 raise ValueError(f"cell outside the sheet: {c!r}")
-        book = self._load()
-        for c in cells:
-            if c.title not in book.sheetnames or c.title == LISTS_SHEET:
-                raise self._no_sheet(c.title)
-            ws = book[c.title]
-            cell = ws.cell(row=c.row, column=c.col)
-            if isinstance(cell, MergedCell):
-                raise StructureError(
-                    f"В книге «{self.path}» на листе «{c.title}» ячейка {cell.coordinate} "
-                    "объединена с соседними, записать в неё нельзя. Отмените объединение ячеек."
+            where = f"{c.title}!{column_letter(c.col)}{c.row}"
+            code = excel_number_format(c.number_format) if c.number_format else None
+            value = xlsx_patch.encode_value(c.value, code, where=where)
+            by_sheet.setdefault(c.title, {}).setdefault(c.row, {})[c.col] = value
+        if not self.path.exists():
+            raise self._missing()
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                book = xlsx_patch.read_book(zf)
+                edits = []
+                for title, rows in by_sheet.items():
+                    if title not in book.sheets or title == LISTS_SHEET:
+                        raise self._no_sheet(title)
+                    edits.append(xlsx_patch.SheetEdits(title, book.sheets[title], rows))
+                self._save_with(
+                    lambda fh: xlsx_patch.write_package(str(self.path), fh, edits, book=book, zf=zf)
                 )
-            if not cell.has_style:
-                _column_style(ws, cell)
-            _assign(cell, c.value, c.number_format, where=f"{c.title}!{cell.coordinate}")
-        for title in {c.title for c in cells}:
-            _stretch_filter(book[title])
-        self._save(book)
+        except PermissionError as exc:
+            raise self._no_access(exc) from exc
+        except xlsx_patch.MergedCellError as exc:
+            raise StructureError(
+                f"В книге «{self.path}» на листе «{exc.title}» ячейка {exc.ref} "
+                "объединена с соседними, записать в неё нельзя. Отмените объединение ячеек."
+            ) from exc
+        except (zipfile.BadZipFile, xlsx_patch.PackageError, KeyError, EOFError) as exc:
+            raise self._not_workbook() from exc
+        except zlib.error as exc:
+            raise self._not_workbook() from exc
 
     def _save(self, book: Workbook) -> None:
-        """Save atomically: a temp file beside the target, fsync, then replace."""
+        """Save an openpyxl book atomically (init only)."""
+        self._save_with(book.save)
+
+    def _save_with(self, writer: Callable[[Any], None]) -> None:
+        """Save atomically: `writer` fills a temp file beside the target, fsync, then replace."""
         folder = self.path.parent
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
@@ -362,11 +384,11 @@ class WorkbookStore:
             ) from exc
         except OSError as exc:
             raise self._save_failure(exc) from exc
-        os.close(fd)
         tmp = Path(tmp_name)
         try:
-            book.save(tmp)
-            with open(tmp, "rb+") as fh:
+            with open(fd, "wb") as fh:
+                writer(fh)
+                fh.flush()
                 os.fsync(fh.fileno())
             if self.path.exists():
                 shutil.copymode(self.path, tmp)
@@ -843,26 +865,6 @@ def _widths(ws: Worksheet) -> dict[int, float]:
         for col in range(lo, hi + 1):
             out[col] = float(dim.width)
     return out
-
-
-def _column_style(ws: Worksheet, cell: Any) -> None:
-    """Give a new cell its column's style (wrap, grey), as Excel does for a cell typed there."""
-    letter = column_letter(cell.column)
-    if letter in ws.column_dimensions and ws.column_dimensions[letter].has_style:
-        cell._style = copy(ws.column_dimensions[letter]._style)
-
-
-def _stretch_filter(ws: Worksheet) -> None:
-    """Keep the header's filter over every row, the ones just written included (LibreOffice
-    filters only the range the file names)."""
-    ref = ws.auto_filter.ref
-    if not ref:
-        return
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
-    if ws.max_row > max_row:
-        ws.auto_filter.ref = (
-            f"{column_letter(min_col)}{min_row}:{column_letter(max_col)}{ws.max_row}"
-        )
 
 
 def _apply_look(ws: Worksheet, look: TabLook) -> None:
