@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean notebook
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/journaldesk demo
+
+# The administrator's notebook in Jupyter Notebook, run by the project's own Python (the kernel
+# sees journaldesk). Settings: $$JOURNALDESK_CONFIG, else config/settings.yaml, else the demo.
+notebook: $(STAMP)
+	$(BIN)/jupyter notebook notebooks/administrator.ipynb
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -50,17 +52,45 @@ def test_the_notebook_holds_no_logic_of_its_own() -> None:
     assert all(kinds[i - 1] == "markdown" for i, k in enumerate(kinds) if k == "code" and i > 1)
 
 
-def test_settings_are_found_from_the_environment_then_demo_then_config(tmp_path: Path) -> None:
+def test_settings_are_the_environments_then_the_schools_and_the_demo_only_without_both(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "school"
     (root / "notebooks").mkdir(parents=True)
-    (root / "config").mkdir()
-    (root / "config" / "settings.yaml").write_text("{}", encoding="utf-8")
     start = root / "notebooks"
-    assert nh.find_settings({}, start) == root / "config" / "settings.yaml"
-    (root / "demo").mkdir()
-    (root / "demo" / "settings.yaml").write_text("{}", encoding="utf-8")
-    assert nh.find_settings({}, start) == root / "demo" / "settings.yaml"
-    assert nh.find_settings({"JOURNALDESK_CONFIG": "x.yaml"}, start) == Path("x.yaml")
+    school = root / "config" / "settings.yaml"
+    demo = root / "demo" / "settings.yaml"
+    # Nothing at all: the school's file, whose absence load_settings explains.
+    assert nh.find_settings({}, start) == nh.SettingsChoice(Path("config/settings.yaml"), "config")
+    demo.parent.mkdir()
+    demo.write_text("{}", encoding="utf-8")
+    assert nh.find_settings({}, start) == nh.SettingsChoice(demo, "demo")
+    school.parent.mkdir()
+    school.write_text("{}", encoding="utf-8")
+    # The school's own settings win over the demo left from the first try.
+    assert nh.find_settings({}, start) == nh.SettingsChoice(school, "config")
+    env = {"JOURNALDESK_CONFIG": "x.yaml"}
+    assert nh.find_settings(env, start) == nh.SettingsChoice(Path("x.yaml"), "env")
+
+
+def test_the_first_note_says_which_settings_and_why(tmp_path: Path) -> None:
+    now = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+    settings = load_settings(_settings_file(tmp_path))
+    for source, words in (
+        ("env", "из переменной окружения JOURNALDESK_CONFIG"),
+        ("config", "рабочие настройки школы"),
+        ("demo", "ДЕМОНСТРАЦИОННАЯ школа"),
+    ):
+        choice = nh.SettingsChoice(tmp_path / "settings.yaml", source)
+        first = nh.settings_note(settings, choice, now).splitlines()[0]
+        assert first == f"Настройки: `{tmp_path / 'settings.yaml'}` — " + first.split(" — ", 1)[1]
+        assert words in first
+
+
+def _settings_file(folder: Path) -> Path:
+    path = folder / "settings.yaml"
+    path.write_text("workbook:\n  path: journal.xlsx\n", encoding="utf-8")
+    return path
 
 
 def test_request_tables_use_the_sheets_headers_and_hide_names(tmp_path: Path) -> None:
@@ -122,12 +152,33 @@ def test_the_notebook_runs_top_to_bottom_on_the_demo(
         str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs
     )
     assert not [o for o in outputs if o.output_type == "error"]
-    assert str(demo / "settings.yaml") in "\n".join(
-        str(o.get("data", {}).get("text/markdown", "")) for o in outputs
-    )
+    first = next(str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert first.startswith(f"Настройки: `{demo / 'settings.yaml'}` — из переменной окружения")
     assert "Обращений:" in text  # the sync's line
     assert "Сводка за неделю с " in text
     assert "недоступн" not in text  # agenda and weekly figures are part of this installation
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2  # consent coverage and the weekly trend
     assert list((demo / "reports").iterdir())
+
+
+def test_make_notebook_opens_the_notebook_with_the_projects_venv() -> None:
+    root = NOTEBOOK.parent.parent
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    # -n prints the commands; -o treats the venv as installed, so nothing is rebuilt.
+    out = subprocess.run(
+        [make, "-n", "-o", ".venv/.installed", "notebook"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (
+        out.strip().splitlines()[-1] == ".venv/bin/jupyter notebook notebooks/administrator.ipynb"
+    )
+    # What requirements.txt installs provides that command, next to the kernel's Python.
+    requirements = (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("notebook>=") for line in requirements)
+    assert (Path(sys.executable).parent / "jupyter-notebook").exists()

@@ -62,31 +62,63 @@ COVERAGE_LABELS = {
 }
 
 
-def find_settings(environ: Mapping[str, str] | None = None, start: Path | None = None) -> Path:
-    """$JOURNALDESK_CONFIG, else demo/settings.yaml if it exists, else config/settings.yaml;
-    looked for from the current folder up (the notebook runs in notebooks/)."""
+@dataclass(frozen=True)
+class SettingsChoice:
+    """Which settings file the notebook uses, and why: "env", "config" or "demo"."""
+
+    path: Path
+    source: str
+
+
+_SOURCE_NOTES = {
+    "env": "из переменной окружения JOURNALDESK_CONFIG",
+    "config": "рабочие настройки школы",
+    "demo": "ДЕМОНСТРАЦИОННАЯ школа: рабочих настроек config/settings.yaml нет и "
+    "JOURNALDESK_CONFIG не задана",
+}
+
+
+def _find_up(candidate: Path, start: Path | None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / candidate).exists():
+            return folder / candidate
+    return None
+
+
+def find_settings(
+    environ: Mapping[str, str] | None = None, start: Path | None = None
+) -> SettingsChoice:
+    """$JOURNALDESK_CONFIG, else config/settings.yaml, and the demo's settings only when neither
+    exists; files are looked for from the current folder up (the notebook runs in notebooks/)."""
     env = os.environ if environ is None else environ
     if env.get(ENV_CONFIG):
-        return Path(env[ENV_CONFIG])
-    here = (start or Path.cwd()).resolve()
-    folders = [here, *here.parents]
-    for candidate in (DEMO_SETTINGS, DEFAULT_SETTINGS):
-        for folder in folders:
-            if (folder / candidate).exists():
-                return folder / candidate
-    return DEFAULT_SETTINGS
+        return SettingsChoice(Path(env[ENV_CONFIG]), "env")
+    school = _find_up(DEFAULT_SETTINGS, start)
+    if school is not None:
+        return SettingsChoice(school, "config")
+    demo = _find_up(DEMO_SETTINGS, start)
+    if demo is not None:
+        return SettingsChoice(demo, "demo")
+    # Nothing at all: loading it says which file to create.
+    return SettingsChoice(DEFAULT_SETTINGS, "config")
 
 
-def open_settings(path: Path | None = None) -> Settings:
+def open_settings(choice: SettingsChoice | Path | None = None) -> Settings:
     """The settings the notebook works with (see find_settings)."""
-    return load_settings(path or find_settings())
+    if choice is None:
+        choice = find_settings()
+    return load_settings(choice.path if isinstance(choice, SettingsChoice) else choice)
 
 
-def settings_note(settings: Settings, path: Path, now: dt.datetime) -> str:
-    """Markdown: which settings file, which sheet, the school's zone and the current moment."""
+def settings_note(settings: Settings, choice: SettingsChoice | Path, now: dt.datetime) -> str:
+    """Markdown: which settings file and why, which sheet, the school's zone and the moment."""
+    if not isinstance(choice, SettingsChoice):
+        choice = SettingsChoice(Path(choice), "config")
     sheet = settings.google.spreadsheet if settings.backend == "google" else settings.workbook_path
     return (
-        f"Настройки: `{path}`  \nТаблица: `{sheet}`  \n"
+        f"Настройки: `{choice.path}` — {_SOURCE_NOTES[choice.source]}  \n"
+        f"Таблица: `{sheet}`  \n"
         f"Часовой пояс школы: {settings.timezone}; сейчас {now:%d.%m.%Y %H:%M}"
     )
 
