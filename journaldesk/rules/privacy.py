@@ -296,6 +296,7 @@ class NameIndex:
     def __init__(self, people: Iterable[Person]) -> None:
         self.people: list[Person] = []
         self._by_key: dict[str, set[int]] = {}
+        self._seen: dict[str, tuple[set[int], bool]] = {}  # a text's word -> _lookup()
         # Without the morphology library nothing can be matched: every text is withheld.
         try:
             morph()
@@ -320,6 +321,12 @@ class NameIndex:
 
     def _candidates(self, word: str) -> tuple[set[int], bool]:
         """Who a word of a text may name, and whether it surely is a name (not a common word)."""
+        seen = self._seen.get(word)
+        if seen is None:
+            seen = self._seen[word] = self._lookup(word)
+        return seen
+
+    def _lookup(self, word: str) -> tuple[set[int], bool]:
         found: set[int] = set()
         capital = word[:1].isupper()
         strong = capital
