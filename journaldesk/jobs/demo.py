@@ -14,7 +14,7 @@ from journaldesk.jobs.init import plan_init
 from journaldesk.jobs.sync import SyncReport, sync
 from journaldesk.settings import load_settings
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot
+from journaldesk.store.base import NUMBER_FORMATS, CellWrite, InitPlan, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 
 WORKBOOK_NAME = "journaldesk.xlsx"
@@ -87,12 +87,17 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
         schedule_title = schema["schedule"].title
         if rows.get("schedule"):
             plan.seed_rows = [(t, r) for t, r in plan.seed_rows if t != schedule_title]
+        # The look goes on last, over the filled and synced rows: the filter then covers
+        # them and rows with long wrapped text get their height.
+        looks, plan.looks = plan.looks, []
         store.apply_init(plan)
         seeded = {t: len(r) for t, r in plan.seed_rows}
         offsets = {key: seeded.get(schema[key].title, 0) for key in rows}
         cells = fill_cells(schema, rows, offsets)
         store.write(cells)
     report = sync(WorkbookStore(book), settings, now=now)
+    with store.lock():
+        store.apply_init(InitPlan(looks=looks))
     return demo_report(book, settings_file, report, rows)
 
 

@@ -125,6 +125,12 @@ _FROM_EXCEL_FORMAT = {code: fmt for fmt, code in _TO_EXCEL_FORMAT.items()}
 HEADER_FILL = "D9D9D9"  # light grey: "the jobs fill this column"
 PROGRAM_FILL = "F2F2F2"  # the body of a column the jobs fill: quieter than the header
 PROGRAM_TEXT = "595959"
+# Row heights for wrapped text: a line of Calibri 11 is 15 points; a width of one digit holds
+# a little less than one letter in the widest common fonts; a very long note shows its first
+# lines (the cell keeps it all).
+ROW_LINE_POINTS = 15.0
+ROW_CHARS_PER_WIDTH = 0.95
+ROW_MAX_LINES = 8
 # Excel's own presets for "light fill, dark text", by the colour names of InitPlan.highlights.
 HIGHLIGHT_COLOURS = {
     "red": ("FFC7CE", "9C0006"),
@@ -879,9 +885,9 @@ def _apply_look(ws: Worksheet, look: TabLook) -> None:
     ws.auto_filter.ref = f"A1:{last}{max(ws.max_row, 2)}"
     for col, width in look.widths.items():
         _column_dimension(ws, col).width = width
-    grey_font = Font(color=PROGRAM_TEXT)
+    grey_font = Font(name="Calibri", family=2, scheme="minor", size=11, color=PROGRAM_TEXT)
     grey_fill = PatternFill(start_color=PROGRAM_FILL, end_color=PROGRAM_FILL, fill_type="solid")
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True)
     for col in sorted(set(look.wrap) | set(look.program)):
         dim = _column_dimension(ws, col)
         cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
@@ -903,6 +909,35 @@ def _apply_look(ws: Worksheet, look: TabLook) -> None:
         ws.sheet_properties.pageSetUpPr = PageSetupProperties()
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    _fit_rows(ws, range(2, ws.max_row + 1))
+
+
+def _fit_rows(ws: Worksheet, rows: Any) -> None:
+    """Give rows with wrapped text the height of their longest wrapped cell (at most
+    ROW_MAX_LINES lines). Excel fits such rows itself, but LibreOffice opens an .xlsx with the
+    heights the file names, and wrapped lines would overlap the next row."""
+    widths = _widths(ws)
+    wrapped = [
+        col
+        for col in range(1, ws.max_column + 1)
+        if (dim := ws.column_dimensions.get(column_letter(col))) is not None
+        and dim.alignment is not None
+        and dim.alignment.wrap_text
+    ]
+    for row in rows:
+        lines = 1
+        for col in range(1, ws.max_column + 1):
+            cell = ws._cells.get((row, col))
+            if cell is None or not isinstance(cell.value, str):
+                continue
+            if not (cell.alignment.wrap_text or col in wrapped):
+                continue
+            per_line = max(int(widths.get(col, DEFAULT_COLUMN_WIDTH) * ROW_CHARS_PER_WIDTH), 1)
+            need = sum(max(1, math.ceil(len(part) / per_line)) for part in cell.value.split("\n"))
+            lines = max(lines, need)
+        height = min(lines, ROW_MAX_LINES) * ROW_LINE_POINTS if lines > 1 else None
+        if ws.row_dimensions[row].height != height:
+            ws.row_dimensions[row].height = height
 
 
 def _mark_derived(ws: Worksheet, col: int) -> None:
