@@ -66,3 +66,56 @@ def test_a_broken_contract_names_the_import(tmp_path):
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "journaldesk.rules.worktime -> journaldesk.store.base" in done.stdout
+
+
+def enum_picks_by_position(root: Path) -> list[str]:
+    """file:line of code that takes a dropdown value out of a schema list by position or by
+    unpacking (`col("status").values[1]`, `enums["run_result"][0]`, `a, b = ….values`)."""
+
+    def is_enum_list(node: ast.AST) -> bool:
+        # X.col(...).values   or   X.enums[...]
+        if isinstance(node, ast.Attribute) and node.attr == "values":
+            return (
+                isinstance(node.value, ast.Call) and getattr(node.value.func, "attr", "") == "col"
+            )
+        return (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "enums"
+        )
+
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "vocab.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            picked = isinstance(node, ast.Subscript) and is_enum_list(node.value)
+            unpacked = (
+                isinstance(node, ast.Assign)
+                and isinstance(node.targets[0], ast.Tuple)
+                and is_enum_list(node.value)
+            )
+            if picked or unpacked:
+                found.append((str(path.relative_to(root.parent)), node.lineno))
+    return [f"{name}:{line}" for name, line in sorted(found)]
+
+
+def test_dropdown_values_are_named_in_vocab_not_picked_by_position():
+    assert enum_picks_by_position(PACKAGE) == [], "name the value in journaldesk/sheet/vocab.py"
+
+
+def test_the_position_scan_finds_positional_picks(tmp_path):
+    pkg = tmp_path / "journaldesk"
+    pkg.mkdir()
+    (pkg / "x.py").write_text(
+        "a = s['requests'].col('due_state').values[1]\n"
+        "b = s.enums['run_result'][0]\n"
+        "c, d = s['x'].col('status').values\n"
+        "e = s.enums['topic']\n"
+    )
+    assert enum_picks_by_position(pkg) == [
+        "journaldesk/x.py:1",
+        "journaldesk/x.py:2",
+        "journaldesk/x.py:3",
+    ]

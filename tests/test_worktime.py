@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from journaldesk.rules.school_year import regulation_hours
 from journaldesk.rules.worktime import (
-    CALENDAR_KINDS,
     CalendarEntry,
     WeeklyHours,
     WorkCalendar,
@@ -25,7 +24,6 @@ from journaldesk.rules.worktime import (
     minute_to_datetime,
     to_minutes,
 )
-from journaldesk.sheet.schema import load_schema
 
 TZ = "Europe/Simferopol"
 D = dt.date
@@ -65,10 +63,6 @@ def plain() -> WorkCalendar:
     return WorkCalendar.build(
         regulation_hours(), [], tz=TZ, start=D(2026, 9, 1), end=D(2027, 1, 31)
     )
-
-
-def test_calendar_kinds_match_the_schema() -> None:
-    assert tuple(load_schema()["calendar"].col("kind").values) == CALENDAR_KINDS
 
 
 # --- add ---------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.cells import parse_cell
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day
+from journaldesk.sheet.vocab import STATE_REFUSED, STATE_REVOKED, STATE_WAITING
 from journaldesk.store.base import Snapshot
 
 _COVERAGE_HEADERS = {
@@ -34,10 +35,10 @@ _COVERAGE_HEADERS = {
     "submitted": "Заявлений",
     "signed": "Согласий",
     "logins": "Логинов",
-    "waiting": "Ждём",
+    "waiting": STATE_WAITING,
     "waiting_long": "Ждём долго",
-    "refused": "Отказ",
-    "revoked": "Отозвано",
+    "refused": STATE_REFUSED,
+    "revoked": STATE_REVOKED,
 }
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from journaldesk.sheet.schema import Schema, load_schema
+from journaldesk.sheet.vocab import WEEKDAYS
 
 Row = dict[str, object]
 
@@ -343,7 +344,7 @@ REL_GUARDIAN = _E("relation", "Опекун")
 KIND_CANCELLED = _E("calendar_kind", "Нет консультаций")
 KIND_EXTRA = _E("calendar_kind", "Доп. консультация")
 
-_WEEKDAYS = load_schema().enums["weekday"]
+_WEEKDAYS = WEEKDAYS
 
 
 def _fields(schema: Schema, tab: str) -> list[str]:

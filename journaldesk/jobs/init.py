@@ -13,14 +13,22 @@ from journaldesk.rules.school_year import regulation_hours, school_year_entries
 from journaldesk.sheet.frames import find_headers
 from journaldesk.sheet.schema import Column, Schema, Tab, load_schema
 from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.vocab import (
+    AT_RISK,
+    OVERDUE,
+    STATE_READY,
+    STATE_REVOKED,
+    STATE_WAITING_LONG,
+    WEEKDAYS,
+)
 from journaldesk.store.base import NUMBER_FORMATS, InitPlan, Snapshot, TabLook, header_width
 
 # Which state column gets colours, and which colour each value gets. A colour means one thing:
 # red — late, amber — about to be late; finished rows stay neutral (a request resolved late is
 # history, not a warning), so no value of a closed row is painted.
 _HIGHLIGHTS = {
-    "requests": ("due_state", {"Просрочено": "red", "Под угрозой": "amber"}),
-    "consent": ("state", {"Отозвано": "red", "Ждём дольше срока": "amber", "Готово": "green"}),
+    "requests": ("due_state", {OVERDUE: "red", AT_RISK: "amber"}),
+    "consent": ("state", {STATE_REVOKED: "red", STATE_WAITING_LONG: "amber", STATE_READY: "green"}),
 }
 
 # Column widths in characters (the width of a digit). A moment «29.11.2026 14:30» is 16
@@ -141,7 +149,7 @@ def seed_rows(
     """Rows that `init` puts into an empty «График» (the regulation's hours) or «Календарь»."""
     tab = schema[key]
     if key == "schedule":
-        weekdays = schema.enums["weekday"]
+        weekdays = WEEKDAYS
         rows = [
             {
                 "weekday": weekdays[h.weekday],

@@ -45,6 +45,7 @@ from journaldesk.sheet.cells import parse_column
 from journaldesk.sheet.frames import ParsedTab, parse_tab
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import day, is_blank
+from journaldesk.sheet.vocab import RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Store
 
 log = logging.getLogger(__name__)
@@ -483,11 +484,10 @@ def import_lessons(
             parsed["journal_fill"], fresh, table, sheet_tz=sheet_tz
         )
         _summarise(result, checked, table)
-        results = schema.enums["run_result"]
         log_row = {
             "at": stamp,
             "job": JOB_JOURNAL,
-            "result": results[1] if result.skipped else results[0],
+            "result": RUN_WITH_NOTES if result.skipped else RUN_OK,
             "rows": result.lessons,
             "cells": len(writes),
             "problems": len(result.skipped),

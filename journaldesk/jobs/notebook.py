@@ -25,6 +25,15 @@ from journaldesk.settings import ENV_CONFIG, Settings, load_settings
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.vocab import (
+    DUE_STATES,
+    STATE_NOT_ISSUED,
+    STATE_READY,
+    STATE_REFUSED,
+    STATE_REVOKED,
+    STATE_WAITING,
+    STATE_WAITING_LONG,
+)
 from journaldesk.store import open_store
 from journaldesk.store.base import Snapshot
 
@@ -47,13 +56,13 @@ COVERAGE_LABELS = {
     "pupils": "Учеников",
     "submitted": "Заявлений подано",
     "signed": "Согласий ПД подписано",
-    "ready": "Готово",
+    "ready": STATE_READY,
     "logins": "Логинов выдано",
-    "waiting": "Ждём",
-    "waiting_long": "Ждём дольше срока",
-    "refused": "Отказ",
-    "revoked": "Отозвано",
-    "not_issued": "Не выдано",
+    "waiting": STATE_WAITING,
+    "waiting_long": STATE_WAITING_LONG,
+    "refused": STATE_REFUSED,
+    "revoked": STATE_REVOKED,
+    "not_issued": STATE_NOT_ISSUED,
     "ready_share": "Готово, %",
     "target": "Цель, %",
     "deadline": "Срок",
@@ -194,7 +203,7 @@ def request_tables(view: SheetView) -> dict[str, pd.DataFrame]:
 def request_counts(view: SheetView) -> pd.DataFrame:
     """How many requests are in each deadline state (one row per state)."""
     states = view.plan.requests.derived["due_state"]
-    values = load_schema()["requests"].col("due_state").values
+    values = DUE_STATES
     counts = [int((states == v).sum()) for v in values]
     return pd.DataFrame({"Состояние срока": values, "Обращений": counts})
 

@@ -27,6 +27,7 @@ from journaldesk.sheet.cells import parse_column
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import count, day, hours, is_blank, moment, plural
+from journaldesk.sheet.vocab import RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Store
 
 log = logging.getLogger(__name__)
@@ -287,13 +288,12 @@ def journal_cells(
     replaced: bool,
 ) -> list[CellWrite]:
     """The «Журнал» row of a summary run, appended after the tab's last row."""
-    results = load_schema().enums["run_result"]
     tab = parsed.tab
     action = "заменена" if replaced else "добавлена"
     values = {
         "at": at,
         "job": JOB_SUMMARY,
-        "result": results[1] if figures.problems_total else results[0],
+        "result": RUN_WITH_NOTES if figures.problems_total else RUN_OK,
         "rows": rows,
         "cells": cells,
         "new_numbers": 0,

@@ -31,6 +31,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab, parse_snapshot
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.vocab import AT_RISK, OPEN_DUE_STATES, OVERDUE, RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot, Store
 
 # Re-exported: the sync's plan is what the report, the runner and the notebook read too.
@@ -317,25 +318,23 @@ def _no_write(report: SyncReport, calls: int, seconds: float, why: str) -> SyncR
 def _count(report: SyncReport, plan: SheetPlan, parsed: dict[str, ParsedTab]) -> None:
     """Fill the report's headline figures from the plan."""
     state = plan.requests.derived["due_state"]
-    on_time, at_risk, overdue, paused = load_schema()["requests"].col("due_state").values[:4]
     report.rows = len(parsed["requests"].frame)
-    report.open = int(state.isin([on_time, at_risk, overdue, paused]).sum())
-    report.at_risk = int((state == at_risk).sum())
-    report.overdue = int((state == overdue).sum())
+    report.open = int(state.isin(OPEN_DUE_STATES).sum())
+    report.at_risk = int((state == AT_RISK).sum())
+    report.overdue = int((state == OVERDUE).sum())
     report.problems = int(sum((~c.map(is_blank)).sum() for c in plan.checks.values()))
     report.new_problems = sum(1 for p in plan.pending if p.field == "check" and p.value)
 
 
 def journal_row(report: SyncReport, at: dt.datetime) -> dict[str, object]:
     """The Журнал row of a run."""
-    results = load_schema().enums["run_result"]
     message = report.summary_ru()
     if report.moved:
         message += "; часть строк сдвинули во время записи — допишем при следующем запуске"
     return {
         "at": at,
         "job": JOB_SYNC,
-        "result": results[1] if report.problems else results[0],
+        "result": RUN_WITH_NOTES if report.problems else RUN_OK,
         "rows": report.rows,
         "cells": report.cells,
         "new_numbers": report.new_numbers,

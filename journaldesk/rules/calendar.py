@@ -15,11 +15,10 @@ from journaldesk.rules.school_year import school_year_bounds
 from journaldesk.rules.worktime import CalendarEntry, WeeklyHours, WorkCalendar
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day, is_blank
+from journaldesk.sheet.vocab import CALENDAR_KINDS, KIND_EXTRA, WEEKDAYS
 
 _SCHEMA = load_schema()
-WEEKDAYS = _SCHEMA.enums["weekday"]
-KINDS = _SCHEMA.enums["calendar_kind"]
-KIND_EXTRA = KINDS[3]
+KINDS = CALENDAR_KINDS
 # How far ahead the calendar reaches: deadlines and bookings never need more than this.
 HORIZON_DAYS = 400
 # Requests older than this are not given a working-time deadline (the calendar would be huge).

@@ -20,22 +20,25 @@ import pandas as pd
 from journaldesk.settings import ConsentSettings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import LOOKALIKES, count, day
+from journaldesk.sheet.vocab import (
+    APP_ISSUED,
+    APP_NOT_ISSUED,
+    APP_REFUSED,
+    APP_SUBMITTED,
+    PD_REVOKED,
+    PD_SIGNED,
+    STATE_NOT_ISSUED,
+    STATE_READY,
+    STATE_REFUSED,
+    STATE_REVOKED,
+    STATE_WAITING,
+    STATE_WAITING_LONG,
+)
 
 _SCHEMA = load_schema()
 _CONSENT = _SCHEMA["consent"]
 _STAFF = _SCHEMA["staff"]
 
-# Unpacking (not indexing) makes a change in the number of values fail loudly at import.
-APP_NOT_ISSUED, APP_ISSUED, APP_SUBMITTED, APP_REFUSED = _CONSENT.col("application").values
-PD_NONE, PD_SIGNED, PD_REVOKED = _CONSENT.col("pd_consent").values
-(
-    STATE_READY,
-    STATE_WAITING,
-    STATE_WAITING_LONG,
-    STATE_REFUSED,
-    STATE_REVOKED,
-    STATE_NOT_ISSUED,
-) = _CONSENT.col("state").values
 
 # Which row stands for a pupil listed more than once: the one that got furthest, and among
 # waiting rows the most urgent one; ties go to the upper row.

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.vocab import KIND_HOLIDAY, KIND_VACATION
 
 # What each gap is called for people (the e-mail, the CLI), in the order of the tab's columns.
 GAPS: dict[str, str] = {
@@ -36,8 +37,6 @@ GAPS: dict[str, str] = {
     "no_attendance": "посещаемость",
 }
 LATE = "late"
-KIND_HOLIDAY = "Праздник"
-KIND_VACATION = "Каникулы"
 # An attendance cell that says "not marked" in so many words (an empty cell says it too).
 _NOT_MARKED = {"не отмечена", "не отмечено", "нет отметки", "false", "ложь"}
 _NO_MARKS = {"0", "нет", "-", "—", "–"}

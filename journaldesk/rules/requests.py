@@ -17,11 +17,20 @@ from journaldesk.rules.worktime import WorkCalendar, from_minutes, to_minutes
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.vocab import (
+    AT_RISK,
+    NEW,
+    ON_TIME,
+    OVERDUE,
+    PAUSED,
+    REJECTED,
+    RESOLVED,
+    RESOLVED_LATE,
+    RESOLVED_ON_TIME,
+    WAITING,
+)
 
 _REQ = load_schema()["requests"]
-# Enum values by meaning; the Russian words live in schema.yaml.
-NEW, IN_WORK, WAITING, RESOLVED, REJECTED = _REQ.col("status").values
-ON_TIME, AT_RISK, OVERDUE, PAUSED, RESOLVED_ON_TIME, RESOLVED_LATE = _REQ.col("due_state").values
 
 
 @dataclass

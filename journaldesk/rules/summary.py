@@ -45,11 +45,16 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.vocab import (
+    APP_ISSUED,
+    APP_NOT_ISSUED,
+    APP_SUBMITTED,
+    PD_NONE,
+    PD_REVOKED,
+    PD_SIGNED,
+)
 
 _SCHEMA = load_schema()
-_CONSENT = _SCHEMA["consent"]
-APP_NOT_ISSUED, APP_ISSUED, APP_SUBMITTED, _APP_REFUSED = _CONSENT.col("application").values
-PD_NONE, PD_SIGNED, PD_REVOKED = _CONSENT.col("pd_consent").values
 
 NO_TOPIC = "(тема не указана)"
 TREND_WEEKS = 8

@@ -20,15 +20,15 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from journaldesk.sheet.vocab import (
+    KIND_CANCELLED,
+    KIND_EXTRA,
+    KIND_HOLIDAY,
+    KIND_VACATION,
+)
+
 log = logging.getLogger(__name__)
 
-# Values of the «Тип» column of «Календарь» (enum `calendar_kind` in config/schema.yaml; a test
-# keeps the two in step).
-KIND_HOLIDAY = "Праздник"
-KIND_VACATION = "Каникулы"
-KIND_CANCELLED = "Нет консультаций"
-KIND_EXTRA = "Доп. консультация"
-CALENDAR_KINDS = (KIND_HOLIDAY, KIND_VACATION, KIND_CANCELLED, KIND_EXTRA)
 
 DEFAULT_TZ = "Europe/Simferopol"
 # An extra session typed without times on a day that has no regular hours.

@@ -38,10 +38,10 @@ import schedule
 from journaldesk.errors import JournaldeskError, UserError
 from journaldesk.jobs.sync import JOB_SYNC
 from journaldesk.rules.privacy import mask_all
-from journaldesk.rules.worktime import KIND_HOLIDAY, KIND_VACATION
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, clock, count, day, is_blank, moment
+from journaldesk.sheet.vocab import AT_RISK, KIND_HOLIDAY, KIND_VACATION, OVERDUE, RUN_FAILED
 from journaldesk.store.base import Snapshot, Store
 
 log = logging.getLogger(__name__)
@@ -295,8 +295,7 @@ def session_label(start: dt.datetime, end: dt.datetime) -> str:
 
 def digest_items(plan_requests: Any) -> list[DigestItem]:
     """The overdue and at-risk requests of a RequestPlan, overdue first, earliest deadline first."""
-    values = load_schema()["requests"].col("due_state").values
-    at_risk, overdue = values[1], values[2]
+    at_risk, overdue = AT_RISK, OVERDUE
     eff = plan_requests.effective
     derived = plan_requests.derived
     items = []
@@ -328,8 +327,7 @@ def digest_text(
     """
     schema = load_schema()
     known_topics = set(schema.enums["topic"])
-    values = schema["requests"].col("due_state").values
-    at_risk, overdue = values[1], values[2]
+    at_risk, overdue = AT_RISK, OVERDUE
     n_over = sum(1 for i in items if i.state == overdue)
     n_risk = sum(1 for i in items if i.state == at_risk)
     label = session_label(*session)
@@ -608,7 +606,7 @@ class Runner:
                 row = {
                     "at": local_now(now, sheet_tz),
                     "job": title,
-                    "result": schema.enums["run_result"][2],
+                    "result": RUN_FAILED,
                     "message": message,
                 }
                 store.write(append_cells(parsed, [row]))
