@@ -424,3 +424,32 @@ def test_no_mail_unless_the_setting_allows(tmp_path: Path, smtp_inbox) -> None:
     path = write_csv(tmp_path / "w.csv", export_rows([lesson(topic=None)]), "utf-8")
     assert import_lessons(store, settings, [path], now=NOW).mailed == []
     assert inbox.messages == []
+
+
+# --- the demo's export --------------------------------------------------------------------------
+
+
+def test_the_demo_export_is_a_school_timetable_with_a_substitution() -> None:
+    from journaldesk.jobs.demo_data import CLASSES, demo_rows
+    from journaldesk.jobs.demo_journal import HEADER, lesson_rows, short_name
+
+    now = dt.datetime(2026, 12, 2, 10, 0, tzinfo=TZ)
+    staff = demo_rows(now)["staff"]
+    holiday = dt.date(2026, 11, 4)
+    rows = lesson_rows(staff, {holiday}, today=now.date())
+    assert rows == lesson_rows(staff, {holiday}, today=now.date()), "deterministic"
+    assert rows[0] == HEADER
+    frame = pd.DataFrame(rows[1:], columns=HEADER)
+    assert set(frame["Класс"]) == set(CLASSES)
+    assert set(frame["Учитель"]) <= {short_name(str(s["full_name"])) for s in staff}
+    dates = pd.to_datetime(frame["Дата"], format="%d.%m.%Y").dt.date
+    assert (dates < now.date()).all()
+    assert (dates == holiday).sum() == 1, "one lesson dated on a holiday by mistake"
+    # The substitution: on one day Фролова teaches 5–9 mathematics, Осипова's lessons.
+    maths = frame[(frame["Предмет"] == "Математика") & frame["Класс"].isin(["5А", "5Б", "9А"])]
+    by_day = maths.groupby(dates[maths.index])["Учитель"].agg(set)
+    assert sum(teachers == {"Фролова А. Г."} for teachers in by_day) == 1
+    # A few teachers behind, most not.
+    complete = (frame["Тема урока"] != "") & (frame["Посещаемость"] != "")
+    shares = complete.groupby(frame["Учитель"]).mean()
+    assert 2 <= (shares < 0.8).sum() <= 4 and (shares > 0.9).sum() >= 10

@@ -6,18 +6,25 @@ import datetime as dt
 import shutil
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
-from journaldesk.jobs.demo_data import demo_rows
+from journaldesk.jobs.demo_data import TIMEZONE, demo_rows
+from journaldesk.jobs.demo_journal import lesson_rows, write_export
 from journaldesk.jobs.init import plan_init
+from journaldesk.jobs.journal_import import JournalImport, import_lessons
 from journaldesk.jobs.sync import SyncReport, sync
+from journaldesk.rules.journal_fill import closed_days
 from journaldesk.settings import load_settings
+from journaldesk.sheet.frames import parse_tab
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, InitPlan, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 
 WORKBOOK_NAME = "journaldesk.xlsx"
+EXPORT_DIR = "выгрузка"
+EXPORT_NAME = "уроки.xlsx"
 SETTINGS_NAME = "settings.yaml"
 
 
@@ -96,9 +103,27 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
         cells = fill_cells(schema, rows, offsets)
         store.write(cells)
     report = sync(WorkbookStore(book), settings, now=now)
+    export = demo_export(target, book, rows, now=now, seed=seed)
+    journal = import_lessons(WorkbookStore(book), settings, [export], now=now, mail=False)
     with store.lock():
         store.apply_init(InitPlan(looks=looks))
-    return demo_report(book, settings_file, report, rows)
+    return demo_report(book, settings_file, report, rows, journal)
+
+
+def demo_export(
+    target: Path, book: Path, rows: dict, *, now: dt.datetime, seed: int = 2026
+) -> Path:
+    """The journal's lesson export of the demo school, in target/выгрузка/ (section I)."""
+    schema = load_schema()
+    snap = WorkbookStore(book).read()
+    calendar = parse_tab(snap.tabs[schema["calendar"].title], schema["calendar"]).frame
+    today = now.astimezone(ZoneInfo(TIMEZONE)).date()
+    lessons = lesson_rows(rows.get("staff", []), closed_days(calendar), today=today, seed=seed)
+    folder = target / EXPORT_DIR
+    if folder.exists():
+        shutil.rmtree(folder)
+    title = f"Выгрузка уроков за период по {(today - dt.timedelta(days=1)):%d.%m.%Y}"
+    return write_export(folder / EXPORT_NAME, lessons, title)
 
 
 def command_name() -> str:
@@ -112,7 +137,13 @@ def command_name() -> str:
         return str(script)
 
 
-def demo_report(book: Path, settings_file: Path, report: SyncReport, rows: dict) -> str:
+def demo_report(
+    book: Path,
+    settings_file: Path,
+    report: SyncReport,
+    rows: dict,
+    journal: JournalImport | None = None,
+) -> str:
     """The short Russian report `make demo` prints."""
     cmd = command_name()
     pupils = len(rows.get("consent", []))
@@ -127,6 +158,7 @@ def demo_report(book: Path, settings_file: Path, report: SyncReport, rows: dict)
             f"просрочено: {report.overdue}.",
             f"  Новых номеров выдано: {report.new_numbers}; строк с замечаниями: "
             f"{report.problems} (см. столбец «Проверка»).",
+            *_journal_lines(journal),
             "",
             "Что дальше:",
             f"  • откройте {book} — листы «Обращения», «Согласия», «Журнал»;",
@@ -134,6 +166,28 @@ def demo_report(book: Path, settings_file: Path, report: SyncReport, rows: dict)
             f"  • консультации на неделю:  {cmd} slots --config {settings_file}",
             f"  • согласия по классам:     {cmd} consent --config {settings_file}",
             f"  • недельная сводка:        {cmd} summary --config {settings_file}",
+            *(
+                [
+                    f"  • заполнение ЭЖ:           {cmd} journal --config {settings_file} "
+                    f"{journal.files[0]}"
+                ]
+                if journal and journal.files
+                else []
+            ),
             "  • блокнот администратора:  notebooks/administrator.ipynb",
         ]
     )
+
+
+def _journal_lines(journal: JournalImport | None) -> list[str]:
+    """The report's lines about the lesson export (section I)."""
+    if journal is None or not journal.weeks:
+        return []
+    share = "—" if journal.share is None else f"{journal.share * 100:.1f} %".replace(".", ",")
+    sums = journal.table.groupby("teacher")[["lessons", "complete"]].sum()
+    behind = int((sums["complete"] < 0.9 * sums["lessons"]).sum())
+    return [
+        f"  Заполнение ЭЖ: выгрузка {journal.files[0].name}, уроков {journal.lessons} за "
+        f"{len(journal.weeks)} нед.; заполнено полностью {share}; учителей ниже 90 %: "
+        f"{behind} (лист «Заполнение ЭЖ»)."
+    ]

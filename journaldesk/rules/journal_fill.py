@@ -271,9 +271,9 @@ def journal_week(
     by_week = data.groupby("week_start")[["lessons", "complete"]].sum()
     first = week_start - dt.timedelta(days=7 * (trend_weeks - 1))
     for start in (first + dt.timedelta(days=7 * i) for i in range(trend_weeks)):
-        if start in by_week.index:
+        if start in by_week.index and by_week.loc[start, "lessons"] > 0:  # vacations left out
             lessons, complete = by_week.loc[start]
-            week.trend.append((start, complete / lessons if lessons else None))
+            week.trend.append((start, complete / lessons))
     this = data[data["week_start"] == week_start]
     week.lessons = int(this["lessons"].sum())
     week.complete = int(this["complete"].sum())
