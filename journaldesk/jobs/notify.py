@@ -109,9 +109,10 @@ def build_message(
         html = _DATA_IMAGE.sub(to_cid, html)
         msg.add_alternative(html, subtype="html")
         html_part = msg.get_payload()[-1]
-        for i, (cid, kind, data) in enumerate(images, start=1):
+        # Inline and nameless: a picture of the letter, not a file in the attachment list.
+        for cid, kind, data in images:
             html_part.add_related(
-                data, maintype="image", subtype=kind, cid=cid, filename=f"chart{i}.{kind}"
+                data, maintype="image", subtype=kind, cid=cid, disposition="inline"
             )
     for item in attachments:
         att = Attachment.from_path(item) if isinstance(item, Path) else item

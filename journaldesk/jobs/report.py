@@ -67,10 +67,17 @@ def points(change: float | None) -> str:
 
 
 def working_hours(minutes: float | None) -> str:
-    """Working minutes for people: «3,5 ч», «40 мин», «—» when unknown."""
+    """Working minutes for people, saying they are working time: «3,5 раб. ч», «40 раб. мин»,
+    «—» when unknown."""
     if minutes is None or (isinstance(minutes, float) and np.isnan(minutes)):
         return "—"
-    return hours(minutes)
+    number, unit = hours(minutes).rsplit(" ", 1)
+    return f"{number} раб. {unit}"
+
+
+def day_month(value: dt.date | dt.datetime | None) -> str:
+    """ДД.ММ, for «(с 23.10)»; empty when unknown."""
+    return "" if is_blank(value) else value.strftime("%d.%m")
 
 
 def md_cell(value: object) -> str:
@@ -107,6 +114,7 @@ def environment() -> jinja2.Environment:
         day=day,
         moment=moment,
         hours=working_hours,
+        daymonth=day_month,
         percent=percent,
         points=points,
         md=md_cell,
@@ -126,20 +134,49 @@ def render(template: str, figures: WeekFigures, charts: dict[str, str] | None = 
 
 # --- charts ------------------------------------------------------------------------------------
 
+# Charts are drawn for a column about 500 px wide (the page shows them at most 640 px and scales
+# them down on a phone), with fonts large enough to read at that scale. Legends sit below the
+# plot, outside it, so they never cover a bar.
+CHART_WIDTH = 5.0
+CHART_DPI = 150
+CHART_FONT = 11
 
-def _figure(width: float = 8.0, height: float = 3.6):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+def _figure(height: float = 3.6):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = Figure(figsize=(CHART_WIDTH, height), dpi=CHART_DPI, layout="constrained")
     return fig
 
 
 def _png(fig) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
+    fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _style(ax) -> None:
+    ax.tick_params(labelsize=CHART_FONT - 1)
+    ax.title.set_fontsize(CHART_FONT + 2)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _legend_below(fig, ax, columns: int = 1) -> None:
+    """The axes' legend under the plot (and under its axis labels), never over a bar."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=columns,
+            fontsize=CHART_FONT - 1,
+            frameon=False,
+        )
 
 
 def _no_data(ax, text: str = "Нет данных за эти недели") -> None:
@@ -148,13 +185,19 @@ def _no_data(ax, text: str = "Нет данных за эти недели") -> 
     ax.set_yticks([])
 
 
-def chart_requests(figures: WeekFigures) -> bytes:
-    """Requests per week by topic, stacked bars over the trend weeks."""
-    fig = _figure(8.5, 4.2)
-    ax = fig.add_subplot()
+def _week_labels(ax, labels: list[str]) -> None:
+    # Many weeks on a narrow chart: every label slanted, thinned out to at most 12.
+    step = max(1, -(-len(labels) // 12))
+    ax.set_xticks(range(len(labels))[::step], labels[::step], rotation=45, ha="right")
+
+
+def figure_requests(figures: WeekFigures):
+    """Requests per week by topic, stacked bars over the trend weeks (a matplotlib Figure)."""
     weeks = figures.trend
-    labels = [w.week_start.strftime("%d.%m") for w in weeks]
     topics = sorted({t for w in weeks for t in w.by_topic})
+    fig = _figure(3.4 + 0.22 * len(topics))
+    ax = fig.add_subplot()
+    labels = [w.week_start.strftime("%d.%m") for w in weeks]
     if not topics:
         _no_data(ax)
     else:
@@ -162,19 +205,22 @@ def chart_requests(figures: WeekFigures) -> bytes:
 
         palette = colormaps["tab20"]
         bottom = np.zeros(len(weeks))
+        x = np.arange(len(weeks))
         for i, topic in enumerate(topics):
             values = np.array([w.by_topic.get(topic, 0) for w in weeks], dtype=float)
-            ax.bar(labels, values, bottom=bottom, label=topic, color=palette(i % 20))
+            ax.bar(x, values, bottom=bottom, label=topic, color=palette(i % 20))
             bottom += values
-        ax.set_ylabel("Обращений")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    ax.set_xlabel("Неделя с")
+        _week_labels(ax, labels)
+        ax.set_ylabel("Обращений", fontsize=CHART_FONT)
+        _legend_below(fig, ax)
+    ax.set_xlabel("Неделя с", fontsize=CHART_FONT)
     ax.set_title("Обращения по неделям и темам")
-    return _png(fig)
+    _style(ax)
+    return fig
 
 
-def chart_sla(figures: WeekFigures) -> bytes:
-    """The share resolved in time, week by week."""
+def figure_sla(figures: WeekFigures):
+    """The share resolved in time, week by week (a matplotlib Figure)."""
     fig = _figure()
     ax = fig.add_subplot()
     weeks = figures.trend
@@ -183,36 +229,61 @@ def chart_sla(figures: WeekFigures) -> bytes:
     if np.isnan(values).all():
         _no_data(ax, "За эти недели решённых обращений нет")
     else:
-        ax.plot(labels, values, marker="o", color="#1f77b4")
+        ax.plot(np.arange(len(weeks)), values, marker="o", color="#1f77b4")
+        _week_labels(ax, labels)
         ax.set_ylim(0, 105)
-        ax.set_ylabel("Решено в срок, %")
+        ax.set_ylabel("Решено в срок, %", fontsize=CHART_FONT)
         ax.grid(axis="y", alpha=0.3)
     ax.set_title("Доля обращений, решённых в срок")
-    return _png(fig)
+    _style(ax)
+    return fig
 
 
-def chart_consent(figures: WeekFigures) -> bytes:
+def figure_consent(figures: WeekFigures):
     """Consent coverage per class (application and consent both in) with the target line."""
-    fig = _figure()
+    fig = _figure(3.8)
     ax = fig.add_subplot()
     classes = [c for c in figures.classes if c.pupils]
     if not classes:
         _no_data(ax, "На листе согласий нет учеников")
     else:
         names = [c.class_name for c in classes]
+        x = np.arange(len(classes))
         shares = [c.ready_share * 100 for c in classes]
-        colours = ["#d62728" if c.ready_share < c.target else "#2ca02c" for c in classes]
-        ax.bar(names, shares, color=colours)
+        behind = [c.ready_share < c.target for c in classes]
+        colours = ["#d62728" if b else "#2ca02c" for b in behind]
+        bars = ax.bar(x, shares, color=colours)
+        if any(behind):
+            bars[behind.index(True)].set_label("Ниже цели")
+        if not all(behind):
+            bars[behind.index(False)].set_label("Цель достигнута")
         targets = [c.target * 100 for c in classes]
         if len(set(targets)) == 1:
             ax.axhline(targets[0], color="#333333", linestyle="--", label="Цель")
         else:
-            ax.step(names, targets, where="mid", color="#333333", linestyle="--", label="Цель")
+            ax.step(x, targets, where="mid", color="#333333", linestyle="--", label="Цель")
+        ax.set_xticks(x, names, rotation=90 if len(names) > 14 else 0)
         ax.set_ylim(0, 105)
-        ax.set_ylabel("Готово, %")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.set_ylabel("Готово, %", fontsize=CHART_FONT)
+        _legend_below(fig, ax, columns=3)
     ax.set_title("Заявления и согласия по классам")
-    return _png(fig)
+    _style(ax)
+    return fig
+
+
+def chart_requests(figures: WeekFigures) -> bytes:
+    """Requests per week by topic as PNG."""
+    return _png(figure_requests(figures))
+
+
+def chart_sla(figures: WeekFigures) -> bytes:
+    """The share resolved in time as PNG."""
+    return _png(figure_sla(figures))
+
+
+def chart_consent(figures: WeekFigures) -> bytes:
+    """Consent coverage per class as PNG."""
+    return _png(figure_consent(figures))
 
 
 def charts(figures: WeekFigures) -> dict[str, bytes]:
