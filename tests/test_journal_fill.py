@@ -453,3 +453,60 @@ def test_the_demo_export_is_a_school_timetable_with_a_substitution() -> None:
     complete = (frame["Тема урока"] != "") & (frame["Посещаемость"] != "")
     shares = complete.groupby(frame["Учитель"]).mean()
     assert 2 <= (shares < 0.8).sum() <= 4 and (shares > 0.9).sum() >= 10
+
+
+# --- the runner's inbox -------------------------------------------------------------------------
+
+
+def test_the_runner_imports_new_files_dropped_into_the_inbox_once(tmp_path: Path) -> None:
+    import os
+
+    from journaldesk.runner.scheduler import JOURNAL, REMINDER, SUMMARY, SYNC, Runner
+
+    make_workbook(tmp_path, seed=False)
+    settings = parse_settings(
+        {
+            "workbook": {"path": "journal.xlsx"},
+            "log_file": "logs/j.log",
+            "journal": {"inbox": "inbox"},
+        },
+        tmp_path,
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    stub = {job: (lambda now: "—") for job in (SYNC, REMINDER, SUMMARY)}
+    runner = Runner(settings, jobs=stub, state_path=tmp_path / "state.json")
+    an_hour_ago = NOW.timestamp() - 3600
+
+    def drop(name: str, rows: list[list[object]], encoding: str = "utf-8") -> Path:
+        path = write_csv(inbox / name, rows, encoding)
+        os.utime(path, (an_hour_ago, an_hour_ago))
+        return path
+
+    def journal_runs() -> list:
+        return [r for r in runner.run_due(NOW) if r.job == JOURNAL]
+
+    assert journal_runs() == []
+    drop("~$lock.csv", export_rows([lesson()]))
+    drop("5А.csv", export_rows([lesson(), lesson(topic=None)]))
+    drop("5Б.csv", export_rows([lesson(class_name="5Б")]), "cp1251")
+    fresh = write_csv(inbox / "copying.csv", export_rows([lesson(class_name="6А")]), "utf-8")
+    os.utime(fresh, (NOW.timestamp() - 5, NOW.timestamp() - 5))
+    [run] = journal_runs()
+    assert run.ok and "5А.csv, 5Б.csv" in run.message
+    frame = tab_frame(runner.store_factory(settings))
+    assert list(frame["lessons"]) == [3] and list(frame["complete"]) == [2]
+    assert journal_runs() == [], "a file is taken once"
+
+    # A bad file is named, once; a changed file is taken again.
+    drop("bad.csv", [["Дата", "Класс"], ["16.11.2026", "5А"]])
+    [run] = [r for r in runner.run_due(NOW + dt.timedelta(hours=1)) if r.job == JOURNAL]
+    assert not run.ok and "bad.csv" in run.message and "«Предмет»" in run.message
+    later = NOW + dt.timedelta(hours=2)
+    assert [r for r in runner.run_due(later) if r.job == JOURNAL] == []
+    # 5А exported again, fixed: the week is rebuilt from every file in the folder.
+    drop("5А.csv", export_rows([lesson(), lesson()]))
+    [run] = [r for r in runner.run_due(later) if r.job == JOURNAL]
+    assert run.ok, run.message
+    frame = tab_frame(runner.store_factory(settings))
+    assert list(frame["lessons"]) == [4] and list(frame["complete"]) == [4]

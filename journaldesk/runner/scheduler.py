@@ -49,12 +49,14 @@ log = logging.getLogger(__name__)
 SYNC = "sync"
 REMINDER = "reminder"
 SUMMARY = "summary"
-JOBS = (SYNC, REMINDER, SUMMARY)
+JOURNAL = "journal"
+JOBS = (SYNC, REMINDER, JOURNAL, SUMMARY)
 # The «Задача» column of «Журнал» and the console say these.
 JOB_TITLES = {
     SYNC: JOB_SYNC,
     REMINDER: "Напоминание перед консультацией",
     SUMMARY: "Еженедельная сводка",
+    JOURNAL: "Загрузка выгрузки ЭЖ",
 }
 STATE_NAME = "runner-state.json"
 LOCK_NAME = "runner.lock"
@@ -129,6 +131,10 @@ class RunnerState:
     sessions: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     closed_days: set[dt.date] = field(default_factory=set)  # holidays and vacations ahead
     calendar_at: dt.datetime | None = None  # when sessions/closed_days were taken from the sheet
+    # Lesson exports in journal.inbox: file -> "size:mtime" of the version already taken (or
+    # refused), and the files waiting now (found just before the due jobs are worked out).
+    imported: dict[str, str] = field(default_factory=dict)
+    inbox: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values."""
@@ -144,6 +150,7 @@ class RunnerState:
             "sessions": [[s.isoformat(), e.isoformat()] for s, e in self.sessions],
             "closed_days": sorted(d.isoformat() for d in self.closed_days),
             "calendar_at": self.calendar_at.isoformat() if self.calendar_at else None,
+            "imported": dict(self.imported),
         }
 
     @classmethod
@@ -164,6 +171,7 @@ class RunnerState:
             sessions=[(when(s), when(e)) for s, e in data.get("sessions") or []],
             closed_days={dt.date.fromisoformat(d) for d in data.get("closed_days") or []},
             calendar_at=when(data["calendar_at"]) if data.get("calendar_at") else None,
+            imported={str(k): str(v) for k, v in (data.get("imported") or {}).items()},
         )
 
 
@@ -265,6 +273,8 @@ def due_jobs(state: RunnerState, now: dt.datetime, timetable: Timetable) -> list
             due.append(SYNC)
     if reminder_sessions(state, now, tt) and _retry_ok(state, REMINDER, now, tt):
         due.append(REMINDER)
+    if state.inbox and _retry_ok(state, JOURNAL, now, tt):
+        due.append(JOURNAL)
     made = summary_moment(now, tt).date()
     if (
         state.summary_done != made
@@ -273,6 +283,40 @@ def due_jobs(state: RunnerState, now: dt.datetime, timetable: Timetable) -> list
     ):
         due.append(SUMMARY)
     return due
+
+
+# A file in the inbox changed less than this long ago may still be being copied: wait for it.
+INBOX_SETTLE = dt.timedelta(minutes=1)
+
+
+def file_signature(path: Path) -> str:
+    """What tells one version of a file from the next: size and modification time."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def inbox_files(folder: Path, imported: dict[str, str], now: dt.datetime) -> list[Path]:
+    """Lesson exports in the inbox not taken yet (new, or changed since): spreadsheets and CSV,
+    not the lock and temporary files of office programs, not a file still being written."""
+    from journaldesk.jobs.journal_import import CSV_SUFFIXES, SPREADSHEET_SUFFIXES
+
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if (
+            not path.is_file()
+            or name.startswith(("~$", ".~lock", "."))
+            or path.suffix.lower() not in (*SPREADSHEET_SUFFIXES, *CSV_SUFFIXES)
+        ):
+            continue
+        changed = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=now.tzinfo)
+        if now - changed < INBOX_SETTLE:
+            continue
+        if imported.get(str(path)) != file_signature(path):
+            out.append(path)
+    return out
 
 
 # --- what the jobs tell people ------------------------------------------------------------------
@@ -449,6 +493,7 @@ class Runner:
             SYNC: self.job_sync,
             REMINDER: self.job_reminder,
             SUMMARY: self.job_summary,
+            JOURNAL: self.job_journal,
         }
         self.jobs.update(jobs or {})
         self.state = load_state(self.state_path)
@@ -514,6 +559,7 @@ class Runner:
     def run_due(self, now: dt.datetime | None = None) -> list[JobResult]:
         """Run every job due at `now` (default: the clock), one after another; never raises."""
         now = now or self.clock()
+        self.look_in_inbox(now)
         results: list[JobResult] = []
         ran: set[str] = set()
         # Asked again after each job: a sync that refreshed the calendar may make a reminder due.
@@ -671,6 +717,48 @@ class Runner:
         sent = self.send(subject, text)
         where = "отправлено на почту" if sent else "почта не настроена, текст в журнале"
         return f"{subject} ({where})"
+
+    def look_in_inbox(self, now: dt.datetime) -> None:
+        """Note the new lesson exports in journal.inbox (none when it is not set)."""
+        inbox = self.settings.journal.inbox
+        if inbox is None:
+            self.state.inbox = []
+            return
+        try:
+            found = inbox_files(self.settings.path(inbox), self.state.imported, now)
+        except OSError as exc:
+            log.warning("Папка выгрузок «%s» не читается: %s", inbox, exc)
+            found = []
+        self.state.inbox = [str(p) for p in found]
+
+    def job_journal(self, now: dt.datetime) -> str:
+        """Something new in the inbox: import every export there together (a re-import replaces
+        whole weeks, and one week may come in several files, so the folder is the whole set).
+        A file that cannot be read is named once and left out until it changes."""
+        from journaldesk.jobs.journal_import import import_lessons, import_message, read_exports
+
+        folder = self.settings.path(self.settings.journal.inbox or Path("."))
+        new = set(self.state.inbox)
+        good, refused = [], []
+        for path in inbox_files(folder, {}, now):
+            try:
+                read_exports([path], self.settings)
+            except UserError as exc:
+                if str(path) in new:
+                    refused.append(str(exc))
+            else:
+                good.append(path)
+        message = ""
+        if good:
+            result = import_lessons(self.store_factory(self.settings), self.settings, good, now=now)
+            message = f"{', '.join(p.name for p in good)}: {import_message(result)}"
+        self.state.imported.update(
+            {p: file_signature(Path(p)) for p in self.state.inbox if Path(p).exists()}
+        )
+        self.state.inbox = []
+        if refused:
+            raise UserError("; ".join([*([message] if message else []), *refused]))
+        return message
 
     def job_summary(self, now: dt.datetime) -> str:
         """The weekly summary through the injected callable (report.run_summary by default)."""
