@@ -373,7 +373,8 @@ class Settings(_Section):
 
     def path(self, p: Path) -> Path:
         """A path from the settings, resolved against the settings file's folder."""
-        return p if p.is_absolute() else (self.base_dir / p)
+        # Normalised, so a message shows …/journaldesk.xlsx, not …/config/../journaldesk.xlsx.
+        return Path(os.path.normpath(p if p.is_absolute() else self.base_dir / p))
 
     @property
     def workbook_path(self) -> Path:

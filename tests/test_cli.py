@@ -30,7 +30,9 @@ def test_sync_prints_a_russian_summary_and_logs_to_the_file(tmp_path: Path) -> N
     result = run("sync", "--config", str(config))
     assert result.exit_code == 0, result.output
     assert "Записано ячеек" in result.output and "новых №: 1" in result.output
-    assert "Синхронизация" in (tmp_path / "logs" / "journaldesk.log").read_text(encoding="utf-8")
+    assert "journaldesk sync: Записано" in (tmp_path / "logs" / "journaldesk.log").read_text(
+        "utf-8"
+    )
     again = run("sync", "--config", str(config))
     assert again.exit_code == 0 and again.output.startswith("Изменений нет.")
 
@@ -94,9 +96,19 @@ def test_doctor_lists_what_is_right_and_what_to_fix(tmp_path: Path) -> None:
 
 
 def test_demo_builds_a_school_and_reports_in_russian(tmp_path: Path) -> None:
+    # What an earlier demo left: its log and a report, which a new demo keeps, and says so.
+    (tmp_path / "demo" / "logs").mkdir(parents=True)
+    (tmp_path / "demo" / "logs" / "journaldesk.log").write_text("прежняя строка\n", "utf-8")
+    (tmp_path / "demo" / "reports").mkdir()
+    (tmp_path / "demo" / "reports" / "old.md").write_text("сводка", "utf-8")
     result = run("demo", "--dir", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     assert "Демонстрационная школа готова." in result.output
+    assert (tmp_path / "demo" / "reports" / "old.md").exists()
+    log = (tmp_path / "demo" / "logs" / "journaldesk.log").read_text("utf-8").splitlines()
+    assert log[0] == "прежняя строка" and "journaldesk demo: Демонстрационная" in log[1]
+    assert f"Журнал работы: {tmp_path / 'demo' / 'logs' / 'journaldesk.log'}; " in result.output
+    assert "(новая демонстрация их не удаляет)" in result.output
     assert (tmp_path / "demo" / "journaldesk.xlsx").exists()
     again = run("sync", "--config", str(tmp_path / "demo" / "settings.yaml"))
     assert again.exit_code == 0 and again.output.startswith("Изменений нет."), again.output

@@ -9,6 +9,7 @@ import functools
 import logging
 import logging.handlers
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import click
 
 from journaldesk.errors import JournaldeskError
 from journaldesk.settings import Settings, load_settings
+from journaldesk.sheet.textfmt import decimal
 
 log = logging.getLogger("journaldesk")
 
@@ -90,20 +92,29 @@ def error_line(exc: Exception) -> str:
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the project's errors into one Russian line on stderr and the right exit code."""
+    """Turn the project's errors into one Russian line on stderr and the right exit code; log
+    one line per run (the command's returned result line, or its error, at ERROR)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context(silent=True)
+        name = ctx.command_path if ctx is not None else fn.__name__
+        started = time.monotonic()
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except JournaldeskError as exc:
             text = error_line(exc)
-            log.error(text, extra=FILE_ONLY)
+            log.error("%s: %s", name, text, extra=FILE_ONLY)
             click.echo(text, err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
+            log.warning("%s: остановлено (Ctrl+C)", name, extra=FILE_ONLY)
             click.echo("Остановлено.", err=True)
             sys.exit(130)
+        # One line per run in the log: the command, its result, how long it took.
+        took = decimal(time.monotonic() - started)
+        log.info("%s: %s (%s с)", name, result or "готово", took)
+        return result
 
     return wrapper
 

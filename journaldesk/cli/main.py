@@ -13,8 +13,16 @@ from zoneinfo import ZoneInfo
 import click
 
 from journaldesk import __version__
-from journaldesk.cli.common import config_option, friendly, now_in, open_settings, reset_logging
+from journaldesk.cli.common import (
+    config_option,
+    friendly,
+    now_in,
+    open_settings,
+    reset_logging,
+    setup_logging,
+)
 from journaldesk.cli.russian import RussianGroup
+from journaldesk.sheet.textfmt import count
 
 
 @click.group(
@@ -30,7 +38,7 @@ def main() -> None:
 @main.command(help="Синхронизировать таблицу: номера, сроки, проверки, журнал.")
 @config_option
 @friendly
-def sync(config_path: Path | None) -> None:
+def sync(config_path: Path | None) -> str:
     """One sync of the sheet."""
     from journaldesk.jobs.sync import sync as run_sync
     from journaldesk.store import open_store
@@ -38,13 +46,15 @@ def sync(config_path: Path | None) -> None:
     settings = open_settings(config_path)
     store = open_store(settings)
     report = run_sync(store, settings, now=now_in(settings))
-    click.echo(report.outcome_ru())
+    line = report.outcome_ru()
+    click.echo(line)
+    return line
 
 
 @main.command(help="Создать недостающие листы, заголовки, списки и оформление таблицы.")
 @config_option
 @friendly
-def init(config_path: Path | None) -> None:
+def init(config_path: Path | None) -> str:
     """Bring the sheet's structure up to the contract without touching data."""
     from journaldesk.jobs.init import plan_init
     from journaldesk.store import open_store
@@ -60,8 +70,9 @@ def init(config_path: Path | None) -> None:
             consultant=settings.administrator.name,
         )
         if plan.is_empty():
-            click.echo(f"Таблица {store.location()} уже готова: менять нечего.")
-            return
+            line = f"Таблица {store.location()} уже готова: менять нечего."
+            click.echo(line)
+            return line
         store.apply_init(plan)
     lines = [f"Таблица {store.location()} подготовлена:"]
     if plan.new_tabs:
@@ -69,10 +80,11 @@ def init(config_path: Path | None) -> None:
     if plan.headers:
         lines.append("  вписаны заголовки: " + ", ".join(t for t, _ in plan.headers))
     for title, rows in plan.seed_rows:
-        lines.append(f"  лист «{title}» заполнен: {len(rows)} строк")
+        lines.append(f"  лист «{title}» заполнен: {count(len(rows), 'строка', 'строки', 'строк')}")
     if plan.dropdowns:
         lines.append(f"  выпадающих списков: {len(plan.dropdowns)}")
     click.echo("\n".join(lines))
+    return "; ".join(line.strip() for line in lines)
 
 
 @main.command(help="Собрать демонстрационную школу в demo/ и синхронизировать её.")
@@ -84,12 +96,17 @@ def init(config_path: Path | None) -> None:
     help="Папка для демо (по умолчанию demo/).",
 )
 @friendly
-def demo(target: Path) -> None:
+def demo(target: Path) -> str:
     """Build the demo school and run the jobs on it."""
-    from journaldesk.jobs.demo import build_demo
+    from journaldesk.jobs.demo import build_demo, demo_settings
+    from journaldesk.settings import parse_settings
 
     reset_logging()
-    click.echo(build_demo(target, now=dt.datetime.now(ZoneInfo("Europe/Simferopol"))))
+    # The demo's runs go to its own log (demo/logs/), which a new demo keeps.
+    setup_logging(parse_settings(demo_settings(), target.resolve()))
+    text = build_demo(target, now=dt.datetime.now(ZoneInfo("Europe/Simferopol")))
+    click.echo(text)
+    return text.splitlines()[0]
 
 
 @main.command(help="Проверить настройки, доступ к таблице и её структуру.")

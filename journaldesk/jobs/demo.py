@@ -16,7 +16,7 @@ from journaldesk.jobs.init import plan_init
 from journaldesk.jobs.journal_import import JournalImport, import_lessons
 from journaldesk.jobs.sync import SyncReport, sync
 from journaldesk.rules.journal_fill import closed_days
-from journaldesk.settings import load_settings
+from journaldesk.settings import Settings, load_settings
 from journaldesk.sheet.frames import parse_tab
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, InitPlan, Snapshot
@@ -67,11 +67,10 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
     schema = load_schema()
     target.mkdir(parents=True, exist_ok=True)
     book = target / WORKBOOK_NAME
-    for old in (book, target / "logs"):
-        if old.is_dir():
-            shutil.rmtree(old)
-        elif old.exists():
-            old.unlink()
+    # Only the demo's book and settings are made anew; its log and reports are kept.
+    replaced = book.exists()
+    if replaced:
+        book.unlink()
     settings_file = target / SETTINGS_NAME
     settings_file.write_text(
         "# Demo settings: `journaldesk sync --config demo/settings.yaml`\n"
@@ -107,7 +106,9 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
     journal = import_lessons(WorkbookStore(book), settings, [export], now=now, mail=False)
     with store.lock():
         store.apply_init(InitPlan(looks=looks))
-    return demo_report(book, settings_file, report, rows, journal)
+    return demo_report(
+        book, settings_file, report, rows, journal, settings=settings, replaced=replaced
+    )
 
 
 def demo_export(
@@ -143,16 +144,28 @@ def demo_report(
     report: SyncReport,
     rows: dict,
     journal: JournalImport | None = None,
+    *,
+    settings: Settings | None = None,
+    replaced: bool = False,
 ) -> str:
-    """The short Russian report `make demo` prints."""
+    """The short Russian report `make demo` prints (it says what it replaced and what it kept)."""
     cmd = command_name()
     pupils = len(rows.get("consent", []))
     staff = len(rows.get("staff", []))
+    kept = []
+    if settings is not None:
+        # Shown beside the settings file, as the user typed its folder.
+        log_file = settings_file.parent / settings.log_file
+        reports = settings_file.parent / settings.reports_dir
+        kept = [
+            f"  Журнал работы: {log_file}; сводки: {reports} (новая демонстрация их не удаляет)"
+        ]
     return "\n".join(
         [
             "Демонстрационная школа готова.",
-            f"  Книга: {book}",
+            f"  Книга: {book}" + (" (прежняя демонстрационная книга заменена)" if replaced else ""),
             f"  Настройки: {settings_file}",
+            *kept,
             f"  Учеников: {pupils}, сотрудников: {staff}, обращений: {report.rows}.",
             f"  Открыто: {report.open}, под угрозой: {report.at_risk}, "
             f"просрочено: {report.overdue}.",
@@ -174,7 +187,7 @@ def demo_report(
                 if journal and journal.files
                 else []
             ),
-            "  • блокнот администратора:  notebooks/administrator.ipynb",
+            "  • блокнот администратора:  make notebook (notebooks/administrator.ipynb)",
         ]
     )
 

@@ -30,7 +30,7 @@ from journaldesk.rules.requests import local_now
 from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab, parse_snapshot
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.textfmt import decimal, is_blank
 from journaldesk.sheet.vocab import AT_RISK, OPEN_DUE_STATES, OVERDUE, RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot, Store
 
@@ -79,7 +79,7 @@ class SyncReport:
             f"прочитано обращений: {self.rows}; изменено ячеек: {self.cells}; "
             f"новых №: {self.new_numbers}; строк с замечаниями: {self.problems}; "
             f"отложено до следующего запуска: {self.moved}; вызовов API: {self.api_calls}; "
-            f"{self.seconds:.1f} с"
+            f"{decimal(self.seconds)} с"
         )
 
     def outcome_ru(self) -> str:
@@ -304,14 +304,15 @@ def sync(
         store.write(writes + history_cells + journal)
         report.wrote = True
         report.api_calls = store.api_calls - calls0
-    log.info("Синхронизация: %s", report.summary_ru())
+    # The command or the runner logs the run's one line; this detail is for debugging.
+    log.debug("Синхронизация: %s", report.summary_ru())
     return report
 
 
 def _no_write(report: SyncReport, calls: int, seconds: float, why: str) -> SyncReport:
     """Finish a run that writes nothing: no quota spent, no noise in the sheet; the log has it."""
     report.api_calls, report.seconds = calls, seconds
-    log.info("Синхронизация (%s): %s", why, report.summary_ru())
+    log.debug("Синхронизация (%s): %s", why, report.summary_ru())
     return report
 
 

@@ -60,6 +60,11 @@ def count(n: int, one: str, few: str, many: str) -> str:
     return f"{n} {plural(n, one, few, many)}"
 
 
+def decimal(x: float, digits: int = 1) -> str:
+    """A number with a decimal comma, as Russian reports write it: «0,4», «12,5»."""
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
 def hours(minutes: float) -> str:
     """Working minutes as hours for people: «1,5 ч», «40 мин»."""
     if minutes < 60:
