@@ -106,7 +106,7 @@ def test_demo_builds_a_school_and_reports_in_russian(tmp_path: Path) -> None:
     assert "Демонстрационная школа готова." in result.output
     assert (tmp_path / "demo" / "reports" / "old.md").exists()
     log = (tmp_path / "demo" / "logs" / "journaldesk.log").read_text("utf-8").splitlines()
-    assert log[0] == "прежняя строка" and "journaldesk demo: Демонстрационная" in log[1]
+    assert log[0] == "прежняя строка" and "journaldesk demo: Демонстрационная" in log[-1]
     assert f"Журнал работы: {tmp_path / 'demo' / 'logs' / 'journaldesk.log'}; " in result.output
     assert "(новая демонстрация их не удаляет)" in result.output
     assert (tmp_path / "demo" / "journaldesk.xlsx").exists()
