@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import nbformat
+import pandas as pd
 import pytest
 
 from journaldesk.jobs import notebook as nh
@@ -159,6 +162,22 @@ def test_the_notebook_runs_top_to_bottom_on_the_demo(
     assert "недоступн" not in text  # agenda and weekly figures are part of this installation
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2  # consent coverage and the weekly trend
+    # Tables as a person writes them: no None/NaN/<NA>, no index column, no ISO dates.
+    tables = [str(o["data"]["text/html"]) for o in outputs if "text/html" in o.get("data", {})]
+    assert len(tables) >= 8, len(tables)
+    cells = [
+        html.unescape(re.sub(r"<[^>]+>", "", c))
+        for t in tables
+        for c in re.findall(r"<td[^>]*>.*?</td>", t, re.S)
+    ]
+    assert len(cells) > 100
+    missing = [c for c in cells if c.strip() in ("None", "NaN", "nan", "<NA>", "NaT")]
+    assert missing == []
+    assert not any(re.search(r"\b(None|NaN|<NA>|NaT)\b", c) for c in cells)
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}", c) for c in cells)
+    assert not any("row_heading" in t or '<th class="blank' in t for t in tables)
+    moments = [c for c in cells if re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", c)]
+    assert len(moments) > 10  # received, due: ДД.ММ.ГГГГ ЧЧ:ММ
     assert list((demo / "reports").iterdir())
 
 
@@ -182,3 +201,49 @@ def test_make_notebook_opens_the_notebook_with_the_projects_venv() -> None:
     requirements = (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
     assert any(line.startswith("notebook>=") for line in requirements)
     assert (Path(sys.executable).parent / "jupyter-notebook").exists()
+
+
+def test_cells_read_as_a_person_writes_them() -> None:
+    frame = pd.DataFrame(
+        {
+            "Когда": [dt.datetime(2026, 11, 23, 15, 20), pd.NaT, None],
+            "День": [pd.Timestamp("2026-11-23"), pd.Timestamp("2026-11-24"), pd.NaT],
+            "№": pd.array([5, None, 7], dtype="Int64"),
+            "Доля": [91.666, float("nan"), 90.0],
+            "Замечание": ["x" * 300, None, "Коротко"],
+        }
+    )
+    text = nh.as_text(frame)
+    assert list(text.columns) == list(frame.columns)  # no index column added
+    assert text.to_dict("list") == {
+        "Когда": ["23.11.2026 15:20", "", ""],
+        "День": ["23.11.2026", "24.11.2026", ""],
+        "№": ["5", "", "7"],
+        "Доля": ["91,7", "", "90"],
+        "Замечание": ["x" * 300, "", "Коротко"],  # in full
+    }
+    # A named index (the class of the consent table) becomes the first column.
+    by_class = pd.DataFrame({"Учеников": [12]}, index=pd.Index(["5А"], name="Класс"))
+    assert nh.as_text(by_class).to_dict("list") == {"Класс": ["5А"], "Учеников": ["12"]}
+    rendered = nh.show(frame).to_html()
+    assert "row_heading" not in rendered and "x" * 300 in rendered
+    assert "white-space: pre-wrap" in rendered
+
+
+@pytest.mark.parametrize(
+    ("today", "monday"),
+    [
+        (dt.date(2026, 11, 25), dt.date(2026, 11, 23)),  # Wednesday: this week
+        (dt.date(2026, 11, 27), dt.date(2026, 11, 23)),  # Friday: this week
+        (dt.date(2026, 11, 28), dt.date(2026, 11, 30)),  # Saturday: the coming week
+        (dt.date(2026, 11, 29), dt.date(2026, 11, 30)),  # Sunday: the coming week
+    ],
+)
+def test_consultations_of_the_week_on_a_weekend_are_the_coming_weeks(
+    today: dt.date, monday: dt.date
+) -> None:
+    from journaldesk.cli.slots import week_of
+
+    now = dt.datetime.combine(today, dt.time(12, 0), tzinfo=TZ)
+    assert nh.week_bounds(now, "Europe/Simferopol") == (monday, monday + dt.timedelta(days=6))
+    assert week_of(None, today) == (monday, monday + dt.timedelta(days=6))

@@ -15,7 +15,7 @@ import click
 
 from journaldesk.cli.common import config_option, friendly, now_in, open_settings
 from journaldesk.errors import UserError
-from journaldesk.rules.booking import agenda, agenda_lines, rooms_by_weekday
+from journaldesk.rules.booking import agenda, agenda_lines, agenda_week, rooms_by_weekday
 from journaldesk.settings import Settings
 from journaldesk.store.base import Snapshot
 
@@ -23,9 +23,10 @@ _WEEK_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 
 
 def week_of(text: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """Monday and Sunday of the week of the date `text` (ГГГГ-ММ-ДД or ДД.ММ.ГГГГ), or of today."""
+    """Monday and Sunday of the week of the date `text` (ГГГГ-ММ-ДД or ДД.ММ.ГГГГ); without a
+    date, the week of today, or on a weekend the coming week."""
     if text is None or not text.strip():
-        day = today
+        return agenda_week(today)
     else:
         for fmt in _WEEK_FORMATS:
             try:

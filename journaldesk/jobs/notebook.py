@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from journaldesk.jobs.sync import SheetPlan, SyncReport, read_and_plan
+from journaldesk.rules.booking import agenda_week
 from journaldesk.rules.consent import ConsentRules, coverage
 from journaldesk.rules.privacy import NameIndex, safe_text
 from journaldesk.rules.requests import AT_RISK, ON_TIME, OVERDUE, PAUSED, local_now
@@ -209,10 +210,9 @@ def request_counts(view: SheetView) -> pd.DataFrame:
 
 
 def week_bounds(now: dt.datetime, tz: str) -> tuple[dt.date, dt.date]:
-    """Monday and Sunday of the week of `now` (local)."""
-    today = local_now(now, tz).date()
-    monday = today - dt.timedelta(days=today.weekday())
-    return monday, monday + dt.timedelta(days=6)
+    """Monday and Sunday of the consultation week of `now` (local): this week on a weekday,
+    the coming one on Saturday and Sunday, as `journaldesk slots` shows it."""
+    return agenda_week(local_now(now, tz).date())
 
 
 def agenda_table(
@@ -324,24 +324,19 @@ def weekly_figures(view: SheetView, week_start: dt.date | None = None) -> Any:
 
 def figures_table(figures: Any) -> pd.DataFrame:
     """The headline figures of a week as a two-column table."""
-
-    def pct(share: float | None) -> str:
-        return "—" if share is None else f"{share * 100:.1f} %".replace(".", ",")
-
-    def hrs(minutes: float | None) -> str:
-        return "—" if minutes is None else f"{minutes / 60:.1f} ч".replace(".", ",")
+    from journaldesk.jobs.report import percent, working_hours
 
     rows = [
         ("Неделя", f"{figures.week_start:%d.%m.%Y} – {figures.last_day:%d.%m.%Y}"),
         ("Поступило обращений", figures.received),
         ("Решено", figures.resolved),
-        ("Решено в срок", pct(figures.in_time_share)),
-        ("Медиана решения, рабочих часов", hrs(figures.median_resolve_minutes)),
+        ("Решено в срок", percent(figures.in_time_share)),
+        ("Медиана решения", working_hours(figures.median_resolve_minutes)),
         ("Открыто сейчас", figures.open_now),
         ("Под угрозой сейчас", figures.at_risk_now),
         ("Просрочено сейчас", figures.overdue_now),
-        ("Заявлений подано", pct(figures.applications_share)),
-        ("Согласий ПД подписано", pct(figures.consent_share)),
+        ("Заявлений подано", percent(figures.applications_share)),
+        ("Согласий ПД подписано", percent(figures.consent_share)),
         ("Ячеек с замечаниями", figures.problems_total),
     ]
     return pd.DataFrame(rows, columns=["Показатель", "Значение"]).astype({"Значение": str})
@@ -430,3 +425,60 @@ def problems_table(view: SheetView) -> pd.DataFrame:
                     }
                 )
     return pd.DataFrame(rows, columns=["Лист", "Строка", "Замечание"])
+
+
+# --- showing a table as a person writes it ------------------------------------------------------
+
+TABLE_STYLES = [
+    {"selector": "th", "props": "text-align: left; vertical-align: bottom;"},
+    {
+        "selector": "td",
+        "props": "text-align: left; vertical-align: top; white-space: pre-wrap; max-width: 40em;",
+    },
+]
+
+
+def cell_text(value: Any, *, dates_only: bool = False) -> str:
+    """One value as a person writes it: ДД.ММ.ГГГГ ЧЧ:ММ, ДД.ММ.ГГГГ, ЧЧ:ММ, «12,5», «да»;
+    an empty string for a missing value (None, NaN, NaT, <NA>)."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, dt.datetime):
+        return f"{value:%d.%m.%Y}" if dates_only else f"{value:%d.%m.%Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%d.%m.%Y}"
+    if isinstance(value, dt.time):
+        return f"{value:%H:%M}"
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, float) or hasattr(value, "is_integer"):
+        number = float(value)
+        if number.is_integer():
+            return str(int(number))
+        return f"{number:.1f}".replace(".", ",")
+    return str(value)
+
+
+def _midnight_only(column: pd.Series) -> bool:
+    moments = [v for v in column if isinstance(v, dt.datetime) and not is_blank(v)]
+    return bool(moments) and all(v.hour == 0 and v.minute == 0 for v in moments)
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every cell as text a person reads (see cell_text), the index (when it
+    names something, e.g. the class) as the first column, numbered rows dropped."""
+    table = frame.copy()
+    if table.index.name is not None or not isinstance(table.index, pd.RangeIndex):
+        table = table.reset_index(drop=table.index.name is None)
+    out = pd.DataFrame(index=range(len(table)))
+    for name in table.columns:
+        column = table[name].astype(object)
+        dates_only = _midnight_only(column)
+        out[name] = [cell_text(v, dates_only=dates_only) for v in column]
+    return out
+
+
+def show(frame: pd.DataFrame) -> Any:
+    """A table for the notebook: text as a person writes it (as_text), no index column, long
+    notes wrapped in full rather than cut."""
+    return as_text(frame).style.hide(axis="index").set_table_styles(TABLE_STYLES)

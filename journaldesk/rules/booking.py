@@ -768,3 +768,12 @@ def agenda_lines(days: list[AgendaDay]) -> list[str]:
             lines.append("  записей нет")
     lines.append(f"Всего записано: {total_booked}, свободных мест: {total_free}.")
     return lines
+
+
+def agenda_week(today: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of the week whose consultations matter on `today`: this week on a
+    weekday, the coming week on Saturday and Sunday (this one's consultations are over)."""
+    monday = today - dt.timedelta(days=today.weekday())
+    if today.weekday() >= 5:
+        monday += dt.timedelta(days=7)
+    return monday, monday + dt.timedelta(days=6)
