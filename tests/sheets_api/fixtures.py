@@ -60,7 +60,8 @@ def google_store(
         kwargs.setdefault("api_url", sheets_server.url)
         kwargs.setdefault("retry", RetryPolicy.no_sleep())
         kwargs.setdefault("lock_dir", tmp_path)
-        # Generous: a loaded CI machine can take seconds over a 10k-row write; fault tests set their own.
+        # Generous: a loaded CI machine can take seconds over a 10k-row write; fault tests set
+        # their own.
         kwargs.setdefault("timeout", 60.0)
         return GoogleStore(spreadsheet, **kwargs)
 
