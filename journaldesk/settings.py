@@ -149,6 +149,26 @@ class ConsentSettings(_Section):
         description="Свои цель (target) и срок (deadline) для отдельных классов",
         examples=['{"1А": {"target": 0.8, "deadline": 2027-01-31}}'],
     )
+    access_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="За сколько рабочих дней после отзыва согласия отключить родителю доступ "
+        "к электронному дневнику",
+        examples=["5"],
+    )
+    retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Сколько дней после выбытия ученика хранить его строку на листе «Согласия»; "
+        "потом строка попадает в список на удаление",
+        examples=["90"],
+    )
+    left_classes: dict[str, dt.date] = Field(
+        default_factory=dict,
+        description="Классы, которые выбыли целиком (выпуск), и дата выбытия",
+        examples=['{"11А": 2026-06-30}'],
+    )
 
 
 class MailSettings(_Section):

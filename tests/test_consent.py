@@ -22,9 +22,9 @@ from journaldesk.sheet.schema import load_schema
 SCHEMA = load_schema()
 TAB = SCHEMA["consent"]
 STAFF = SCHEMA["staff"]
-NOT_ISSUED, ISSUED, SUBMITTED, REFUSED = TAB.col("application").values
-PD_NO, SIGNED, REVOKED = TAB.col("pd_consent").values
-S_READY, S_WAIT, S_WAIT_LONG, S_REFUSED, S_REVOKED, S_NOT_ISSUED = TAB.col("state").values
+NOT_ISSUED, ISSUED, SUBMITTED, REFUSED, LEFT = TAB.col("application").values
+PD_NO, SIGNED, REVOKED, PD_REFUSED = TAB.col("pd_consent").values
+S_READY, S_WAIT, S_WAIT_LONG, S_REFUSED, S_REVOKED, S_NOT_ISSUED, S_LEFT = TAB.col("state").values
 
 TODAY = dt.date(2025, 10, 15)
 RULES = ConsentRules()
@@ -179,6 +179,7 @@ def test_every_state_is_a_schema_value():
         5: {"application": REFUSED},
         6: {"pd_consent": REVOKED, "revoked_on": ago(1)},
         7: {},
+        8: {"application": LEFT, "revoked_on": ago(1)},
     }
     frame = consent_frame({k: {"class_name": "5А", "pupil": f"П{k}", **v} for k, v in rows.items()})
     out = consent_rows(frame, today=TODAY, rules=RULES, known_classes=set())
@@ -230,8 +231,14 @@ def test_same_day_submission_is_fine():
 def test_revocation_date_with_consent_still_signed():
     row = {"application": SUBMITTED, "pd_consent": SIGNED, "revoked_on": ago(3)}
     state, check = one(row)
-    assert state == S_READY  # the dropdown is what staff chose; the note asks them to fix it
-    assert h("revoked_on") in check and f"«{SIGNED}»" in check and f"«{REVOKED}»" in check
+    # A revocation date is a revocation: the row is «Отозвано», the note asks to fix the column.
+    assert state == S_REVOKED
+    assert check == (
+        f"Заполнена {h('revoked_on')} {ago(3):%d.%m.%Y}, но согласие отмечено «{SIGNED}»: "
+        f"строка считается отозванной. Исправьте столбец {h('pd_consent')}: «{REVOKED}», если "
+        f"родитель отозвал согласие; если он подписал новое — впишите его {h('submitted_on')} "
+        f"позже даты отзыва; если отзыва не было — очистите {h('revoked_on')}"
+    )
 
 
 def test_revoked_without_a_date():
@@ -570,10 +577,11 @@ def test_class_teachers_of_classes_behind():
 
 def test_chase_list_longest_waiting_first():
     out = chase_list(school(), "10а", today=TODAY, rules=RULES)
-    assert out["pupil"].tolist() == ["Петров", "Сидорова", "Кузнецов"]
-    assert out["state"].tolist() == [S_WAIT_LONG, S_WAIT, S_REFUSED]
-    assert out["days_waiting"].tolist() == [20, 3, None]
-    assert out.index.tolist() == [3, 4, 5]
+    # Кузнецов (row 5) refused: a refusal is final, nobody reminds that parent.
+    assert out["pupil"].tolist() == ["Петров", "Сидорова"]
+    assert out["state"].tolist() == [S_WAIT_LONG, S_WAIT]
+    assert out["days_waiting"].tolist() == [20, 3]
+    assert out.index.tolist() == [3, 4]
     assert list(out.columns) == c.CHASE_COLUMNS
 
 
@@ -629,12 +637,12 @@ def test_any_sheet_gets_a_state_per_row_and_counts_that_add_up(rows):
     states = ["ready", "waiting", "waiting_long", "refused", "revoked", "not_issued"]
     assert (cov[states].sum(axis=1) == cov["pupils"]).all()
     assert (cov["ready"] <= cov[["submitted", "signed"]].min(axis=1)).all()
-    listed = {
-        (r["class_name"], r["pupil"].lower().replace("ё", "е"))
-        for r in rows
-        if r["class_name"] and r["pupil"]
-    }
-    assert int(cov["pupils"].sum()) == len(listed)
+    listed: dict[tuple[str, str], bool] = {}  # pupil -> still at school (a row not «Выбыл»)
+    for r in rows:
+        if r["class_name"] and r["pupil"]:
+            key = (r["class_name"], r["pupil"].lower().replace("ё", "е"))
+            listed[key] = listed.get(key, False) or r["application"] != LEFT
+    assert int(cov["pupils"].sum()) == sum(listed.values())
 
 
 def test_pandas_string_columns_give_the_same_answers():
@@ -667,3 +675,225 @@ def test_a_class_spelled_two_ways_is_one_class_named_as_the_school_lists_it():
     cov = coverage(frame, today=TODAY, rules=ConsentRules(classes=("5А",)))
     assert list(cov.index) == ["5А"]
     assert cov.at["5А", "pupils"] == 2 and cov.at["5А", "ready_share"] == 0.5
+
+
+# --- 152-ФЗ cases: each with its state, its note and its line in the chase list -----------------
+
+# Days off of autumn 2025, by hand (the transfer of 1 Nov and Unity Day).
+DAYS_OFF = {dt.date(2025, 11, 3), dt.date(2025, 11, 4)}
+
+
+def working_days_later(start: dt.date, n: int) -> dt.date:
+    """The n-th working day after `start` (Mon–Fri, DAYS_OFF off), counted one day at a time."""
+    d = start
+    while n:
+        d += dt.timedelta(days=1)
+        if d.weekday() < 5 and d not in DAYS_OFF:
+            n -= 1
+    return d
+
+
+def chase_of(row: dict, *, today: dt.date = TODAY, rules: ConsentRules = RULES) -> pd.DataFrame:
+    row = {"class_name": "5А", "pupil": "Иванов Иван", **row}
+    return chase_list(consent_frame({2: row}), "5А", today=today, rules=rules)
+
+
+def test_revocation_date_with_signed_consent_is_revoked_and_chased_while_login_stands():
+    revoked = dt.date(2025, 10, 15)  # a Wednesday
+    row = {
+        "application": SUBMITTED,
+        "pd_consent": SIGNED,
+        "submitted_on": ago(40),
+        "revoked_on": revoked,
+        "login_issued_on": ago(30),
+    }
+    state, check = one(row)
+    assert state == S_REVOKED
+    until = working_days_later(revoked, 10)
+    assert until == dt.date(2025, 10, 29)
+    assert "строка считается отозванной" in check
+    assert f"закройте родителю доступ к электронному дневнику до {until:%d.%m.%Y}" in check
+    [line] = chase_of(row)["todo"]
+    assert line == f"отключить доступ до {until:%d.%m.%Y}"
+
+
+def test_a_consent_signed_again_after_the_revocation_is_ready_and_quiet():
+    row = {
+        "application": SUBMITTED,
+        "pd_consent": SIGNED,
+        "revoked_on": ago(20),
+        "submitted_on": ago(5),
+        "login_issued_on": ago(4),
+    }
+    assert one(row) == (S_READY, "")
+    assert chase_of(row).empty
+
+
+def test_the_access_deadline_counts_working_days_past_the_holidays():
+    revoked = dt.date(2025, 10, 31)  # Friday; 3 and 4 November are days off
+    row = {"pd_consent": REVOKED, "revoked_on": revoked, "login_issued_on": ago(60)}
+    until = working_days_later(revoked, 10)
+    assert until == dt.date(2025, 11, 18)
+    today = dt.date(2025, 11, 5)
+    state, check = one(row, today=today)
+    assert state == S_REVOKED and f"до {until:%d.%m.%Y}" in check
+    assert chase_of(row, today=today)["todo"].tolist() == [f"отключить доступ до {until:%d.%m.%Y}"]
+    # Five working days instead of ten, from the settings.
+    rules = ConsentRules(access_days=5)
+    five = working_days_later(revoked, 5)
+    assert chase_of(row, today=today, rules=rules)["todo"].tolist() == [
+        f"отключить доступ до {five:%d.%m.%Y}"
+    ]
+    # Past the deadline the chase list says so.
+    late = chase_of(row, today=dt.date(2025, 11, 20))["todo"].tolist()
+    assert late == [f"отключить доступ до {until:%d.%m.%Y} — срок прошёл"]
+
+
+def test_a_revocation_leaves_the_chase_list_once_the_login_is_cleared():
+    row = {"application": SUBMITTED, "pd_consent": REVOKED, "revoked_on": ago(3)}
+    assert one(row) == (S_REVOKED, "")
+    assert chase_of(row).empty
+
+
+def test_a_revocation_leaves_the_chase_list_when_a_new_consent_is_signed_in_a_new_row():
+    frame = consent_frame(
+        {
+            2: {
+                "class_name": "5А",
+                "pupil": "Иванов Иван",
+                "pd_consent": REVOKED,
+                "revoked_on": ago(10),
+                "login_issued_on": ago(50),
+            },
+            3: {
+                "class_name": "5А",
+                "pupil": "Иванов Иван",
+                "application": SUBMITTED,
+                "pd_consent": SIGNED,
+                "submitted_on": ago(2),
+            },
+        }
+    )
+    assert chase_list(frame, "5А", today=TODAY, rules=RULES).empty
+
+
+def test_a_refusal_of_the_pd_consent_is_final_and_counted_apart():
+    row = {"application": SUBMITTED, "pd_consent": PD_REFUSED, "issued_on": ago(60)}
+    assert one(row) == (S_REFUSED, "")  # no «напомните»: a refusal is final
+    assert chase_of(row).empty
+    frame = consent_frame(
+        {
+            2: {"class_name": "5А", "pupil": "А", **row},
+            3: {"class_name": "5А", "pupil": "Б", "application": REFUSED},
+            4: {"class_name": "5А", "pupil": "В", "application": ISSUED, "issued_on": ago(1)},
+        }
+    )
+    cov = coverage(frame, today=TODAY, rules=RULES)
+    assert cov.at["5А", "pupils"] == 3
+    assert cov.at["5А", "refused"] == 2 and cov.at["5А", "pd_refused"] == 1
+    assert cov.at["5А", "waiting"] == 1 and cov.at["5А", "signed"] == 0
+
+
+def test_a_refusal_with_a_login_asks_to_close_the_access():
+    row = {"pd_consent": PD_REFUSED, "login_issued_on": ago(3)}
+    state, check = one(row)
+    assert state == S_REFUSED
+    assert check == (
+        f"Родитель отказался от обработки персональных данных, а логин выдан "
+        f"{ago(3):%d.%m.%Y}: закройте доступ к электронному дневнику"
+    )
+
+
+@pytest.mark.parametrize("relation", ["Другое", None])
+def test_a_relation_other_or_empty_asks_for_the_document(relation):
+    row = {
+        "parent": "Петрова Анна",
+        "relation": relation,
+        "application": ISSUED,
+        "issued_on": ago(2),
+    }
+    state, check = one(row)
+    assert state == S_WAIT
+    if relation:
+        assert check == (
+            f"{h('relation')} — «Другое»: попросите документ, подтверждающий, что это законный "
+            "представитель ученика (например, решение об опеке или попечительстве), и храните "
+            "его копию вместе с заявлением"
+        )
+    else:
+        assert check.startswith(f"Не заполнено {h('relation')}: выберите, кем родитель")
+        assert "законный представитель" in check
+    assert chase_of(row)["todo"].tolist() == [
+        "напомнить родителю; попросить документ законного представителя"
+    ]
+
+
+@pytest.mark.parametrize("relation", ["Мать", "Отец", "Опекун", "Попечитель"])
+def test_a_named_relation_needs_no_document(relation):
+    row = {"parent": "Петрова Анна", "relation": relation, "application": ISSUED}
+    row["issued_on"] = ago(2)
+    assert one(row) == (S_WAIT, "")
+
+
+def test_a_pupil_who_left_drops_out_of_the_counts_and_the_chase_list():
+    left_on = ago(10)
+    row = {"application": LEFT, "revoked_on": left_on, "issued_on": ago(90)}
+    assert one(row) == (S_LEFT, "")
+    assert chase_of(row).empty
+    frame = consent_frame(
+        {
+            2: {"class_name": "5А", "pupil": "А", **row},
+            3: {"class_name": "5А", "pupil": "Б", "application": SUBMITTED, "pd_consent": SIGNED},
+        }
+    )
+    cov = coverage(frame, today=TODAY, rules=RULES)
+    assert cov.at["5А", "pupils"] == 1 and cov.at["5А", "ready_share"] == 1.0
+    assert cov.at["5А", "left"] == 1
+    assert c.deletion_list(frame, today=TODAY, rules=RULES).empty
+
+
+def test_a_pupil_who_left_is_listed_for_deletion_after_the_retention_period():
+    left_on = dt.date(2025, 9, 1)
+    row = {"application": LEFT, "revoked_on": left_on}
+    rules = ConsentRules(retention_days=30)
+    due = left_on + dt.timedelta(days=30)  # 01.10.2025
+    assert one(row, rules=rules, today=due - dt.timedelta(days=1)) == (S_LEFT, "")
+    state, check = one(row, rules=rules, today=due)
+    assert state == S_LEFT
+    assert check == (
+        f"Ученик выбыл {left_on:%d.%m.%Y}; срок хранения данных (30 дней) истёк "
+        f"{due:%d.%m.%Y}: удалите эту строку"
+    )
+    frame = consent_frame({7: {"class_name": "5А", "pupil": "Иванов Иван", **row}})
+    out = c.deletion_list(frame, today=due, rules=rules)
+    assert out.index.tolist() == [7]
+    assert out.iloc[0].to_dict() == {
+        "class_name": "5А",
+        "pupil": "Иванов Иван",
+        "left_on": left_on,
+        "delete_after": due,
+    }
+
+
+def test_a_pupil_marked_left_without_a_date_asks_for_it():
+    state, check = one({"application": LEFT})
+    assert state == S_LEFT
+    assert check == (
+        f"Ученик выбыл: впишите дату выбытия в {h('revoked_on')} — от неё считается срок "
+        "хранения данных"
+    )
+
+
+def test_a_whole_class_that_left_is_set_in_the_settings():
+    rules = ConsentRules(left_classes={"9Б": dt.date(2025, 6, 30)}, retention_days=90)
+    frame = consent_frame(
+        {
+            2: {"class_name": "9б", "pupil": "А", "application": SUBMITTED, "pd_consent": SIGNED},
+            3: {"class_name": "5А", "pupil": "Б", "application": ISSUED, "issued_on": ago(1)},
+        }
+    )
+    out = consent_rows(frame, today=TODAY, rules=rules, known_classes=set())
+    assert out.at[2, "state"] == S_LEFT
+    assert "удалите эту строку" in out.at[2, "check"]  # 30.06 + 90 days = 28.09.2025
+    assert list(coverage(frame, today=TODAY, rules=rules).index) == ["5А"]
+    assert c.deletion_list(frame, today=TODAY, rules=rules).index.tolist() == [2]

@@ -175,3 +175,31 @@ def test_the_report_withholds_a_text_naming_someone_unknown(tmp_path: Path) -> N
     [item] = result.figures.overdue_list
     assert "Ангелина" not in item.quote and "описание скрыто" in item.quote
     assert item.number == 1 and item.topic == "Техническая неисправность"
+
+
+def test_doctor_on_google_says_in_one_line_where_the_personal_data_is(
+    tmp_path: Path, sheets_server, service_account_info
+) -> None:
+    from tests.test_cli_google import _config, _run
+
+    sid = sheets_server.create_spreadsheet()
+    config = str(_config(tmp_path, sheets_server, sid))
+    _run(service_account_info, "init", "--config", config)
+    doctor = _run(service_account_info, "doctor", "--config", config)
+    lines = [ln for ln in doctor.output.splitlines() if "Персональные данные" in ln]
+    assert len(lines) == 1, doctor.output
+    assert "за пределами России" in lines[0] and "152-ФЗ, ст. 18 ч. 5" in lines[0]
+    assert "backend: workbook" in lines[0] and "README" in lines[0]
+
+
+def test_doctor_on_the_workbook_says_nothing_of_it(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from journaldesk.cli.main import main
+
+    make_workbook(tmp_path)
+    config = tmp_path / "settings.yaml"
+    config.write_text("workbook:\n  path: journal.xlsx\nlog_file: logs/j.log\n", encoding="utf-8")
+    doctor = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert "Таблица открыта" in doctor.output, doctor.output
+    assert "Персональные данные" not in doctor.output

@@ -21,6 +21,7 @@ from journaldesk.rules.consent import (
     chase_list,
     class_sort_key,
     coverage,
+    deletion_list,
     staff_readiness,
 )
 from journaldesk.settings import Settings
@@ -38,7 +39,9 @@ _COVERAGE_HEADERS = {
     "waiting": STATE_WAITING,
     "waiting_long": "Ждём долго",
     "refused": STATE_REFUSED,
+    "pd_refused": "из них ПД",
     "revoked": STATE_REVOKED,
+    "left": "Выбыли",
 }
 
 
@@ -54,8 +57,13 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def coverage_lines(cov: pd.DataFrame, staff: dict[str, pd.DataFrame], today: dt.date) -> list[str]:
-    """The coverage table and the staff lists as Russian lines."""
+def coverage_lines(
+    cov: pd.DataFrame,
+    staff: dict[str, pd.DataFrame],
+    today: dt.date,
+    to_delete: pd.DataFrame | None = None,
+) -> list[str]:
+    """The coverage table, the staff lists and the rows to delete as Russian lines."""
     headers = ["Класс", *_COVERAGE_HEADERS.values(), "Готово", "Цель", "Срок", "Итог"]
     rows = []
     for name in sorted(cov.index, key=class_sort_key):
@@ -85,6 +93,13 @@ def coverage_lines(cov: pd.DataFrame, staff: dict[str, pd.DataFrame], today: dt.
         frame = staff.get(key)
         count = 0 if frame is None else len(frame)
         lines.append(f"Сотрудников {title}: {count}")
+    if to_delete is not None and len(to_delete):
+        # Sheet rows only: this report may be shared, names stay in the sheet.
+        rows_text = ", ".join(str(r) for r in to_delete.index)
+        lines.append(
+            f"Выбывшие ученики, срок хранения данных истёк — удалите строки листа «Согласия»: "
+            f"{rows_text}"
+        )
     return lines
 
 
@@ -99,8 +114,16 @@ def chase_lines(chase: pd.DataFrame, class_name: str, today: dt.date) -> list[st
     rows = []
     for _, r in chase.iterrows():
         waited = "" if pd.isna(r["days_waiting"]) else str(int(r["days_waiting"]))
-        rows.append([str(r["pupil"] or ""), str(r["parent"] or ""), str(r["state"] or ""), waited])
-    return lines + _table(["Ученик", "Родитель", "Состояние", "Дней ждём"], rows)
+        rows.append(
+            [
+                str(r["pupil"] or ""),
+                str(r["parent"] or ""),
+                str(r["state"] or ""),
+                waited,
+                str(r["todo"] or ""),
+            ]
+        )
+    return lines + _table(["Ученик", "Родитель", "Состояние", "Дней ждём", "Что сделать"], rows)
 
 
 def consent_report(
@@ -118,7 +141,8 @@ def consent_report(
     rules = ConsentRules.from_settings(settings.consent)
     if class_name is None:
         cov = coverage(consent.frame, today=today, rules=rules, staff=staff.frame)
-        return coverage_lines(cov, staff_readiness(staff.frame, cov), today)
+        to_delete = deletion_list(consent.frame, today=today, rules=rules)
+        return coverage_lines(cov, staff_readiness(staff.frame, cov), today, to_delete)
     # «5A» typed with a Latin A means the same class as in the sheet, as a cell would.
     typed = parse_cell(class_name, schema["consent"].col("class_name")).value or class_name
     wanted = str(typed).replace(" ", "").upper()

@@ -20,6 +20,14 @@ BAD = "✘"
 WARN = "!"
 
 
+# One line, on the Google backend only: where the personal data of «Согласия» and «Обращения» is.
+GOOGLE_PERSONAL_DATA = (
+    f"{WARN} Персональные данные учеников и родителей хранятся в таблице Google, на серверах за "
+    "пределами России (152-ФЗ, ст. 18 ч. 5, строже с 01.07.2025): школа может перейти на книгу "
+    "Excel на школьном компьютере (backend: workbook) — см. README, «Персональные данные»"
+)
+
+
 class Checklist:
     """Lines of the checklist and whether anything failed."""
 
@@ -76,6 +84,8 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
         out.bad(f"Доступ к таблице: {exc}", "исправьте то, что сказано, и запустите doctor снова")
         return out.ok, out.lines
     out.good(f"Таблица открыта: {store.location()}")
+    if settings.backend == "google":
+        out.lines.append(GOOGLE_PERSONAL_DATA)
     if settings.backend == "workbook":
         from journaldesk.store.office_lock import find_office_lock
 

@@ -64,6 +64,8 @@ COVERAGE_LABELS = {
     "refused": STATE_REFUSED,
     "revoked": STATE_REVOKED,
     "not_issued": STATE_NOT_ISSUED,
+    "pd_refused": "Из них отказ от обработки ПД",
+    "left": "Выбыли",
     "ready_share": "Готово, %",
     "target": "Цель, %",
     "deadline": "Срок",

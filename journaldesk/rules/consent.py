@@ -10,6 +10,7 @@ None, enums as their canonical value or None); nothing here reads a sheet, a clo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,16 +18,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from journaldesk.rules.worktime import public_holidays_ru
 from journaldesk.settings import ConsentSettings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import LOOKALIKES, count, day
 from journaldesk.sheet.vocab import (
     APP_ISSUED,
+    APP_LEFT,
     APP_NOT_ISSUED,
     APP_REFUSED,
     APP_SUBMITTED,
+    PD_REFUSED,
     PD_REVOKED,
     PD_SIGNED,
+    REL_OTHER,
+    STATE_LEFT,
     STATE_NOT_ISSUED,
     STATE_READY,
     STATE_REFUSED,
@@ -49,6 +55,7 @@ _STATE_RANK = {
     STATE_REVOKED: 3,
     STATE_REFUSED: 4,
     STATE_NOT_ISSUED: 5,
+    STATE_LEFT: 6,
 }
 
 _DATE_FIELDS = ("issued_on", "submitted_on", "revoked_on", "login_issued_on")
@@ -64,13 +71,16 @@ COVERAGE_COLUMNS = [
     "refused",
     "revoked",
     "not_issued",
+    "pd_refused",
+    "left",
     "ready_share",
     "target",
     "deadline",
     "behind",
     "class_teacher",
 ]
-CHASE_COLUMNS = ["pupil", "parent", "state", "days_waiting", "check"]
+CHASE_COLUMNS = ["pupil", "parent", "state", "days_waiting", "todo", "check"]
+DELETION_COLUMNS = ["class_name", "pupil", "left_on", "delete_after"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,12 @@ class ConsentRules:
     per_class: dict[str, tuple[float | None, dt.date | None]] = field(default_factory=dict)
     # the classes that exist in the school (empty: taken from the staff tab and the consent tab)
     classes: tuple[str, ...] = ()
+    # after a revocation, the parent's e-diary access must end within this many working days
+    access_days: int = 10
+    # a pupil who left is listed for deletion this many days after leaving
+    retention_days: int = 30
+    # classes that left as a whole (graduates) -> the day they left
+    left_classes: dict[str, dt.date] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, consent: ConsentSettings) -> ConsentRules:
@@ -97,6 +113,9 @@ class ConsentRules:
             target_share=consent.target_share,
             deadline=consent.deadline,
             per_class=per_class,
+            access_days=consent.access_days,
+            retention_days=consent.retention_days,
+            left_classes=dict(consent.left_classes),
         )
 
     def target_for(self, class_name: str) -> float:
@@ -111,6 +130,28 @@ class ConsentRules:
 
 
 # --- small helpers -----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _days_off(first_year: int, last_year: int) -> np.ndarray:
+    """Russian public holidays of these years, as numpy days (for working-day counts)."""
+    return np.array(sorted(public_holidays_ru(first_year, last_year)), dtype="datetime64[D]")
+
+
+def working_days_after(start: pd.Series, days: int) -> pd.Series:
+    """The date `days` working days (Monday to Friday, public holidays off) after each date."""
+    out = pd.Series(pd.NaT, index=start.index, dtype="datetime64[ns]")
+    known = start.notna()
+    if not known.any():
+        return out
+    first = start[known]
+    holidays = _days_off(int(first.dt.year.min()), int(first.dt.year.max()) + 1)
+    begin = first.to_numpy(dtype="datetime64[D]")
+    # From the day itself: rolled forward to a working day when it is none, then `days` on.
+    due = np.busday_offset(begin, days, roll="forward", holidays=holidays)
+    out[known] = pd.to_datetime(due)
+    return out
+
 
 _CLASS_RE = re.compile(r"^(\d+)(.*)$")
 
@@ -185,10 +226,27 @@ def _assess(consent: pd.DataFrame, today: dt.date, rules: ConsentRules) -> pd.Da
     issued = dates["issued_on"]
     now = pd.Timestamp(today)
 
-    revoked = pdc.eq(PD_REVOKED)
-    refused = app.eq(APP_REFUSED)
+    revoked_on, submitted_on = dates["revoked_on"], dates["submitted_on"]
+    class_key = _text_column(consent, "class_name").map(_class_key)
+
+    # A pupil who left: «Выбыл» (the day in «Дата отзыва»), or a class the settings say left.
+    class_left = {_class_key(c): pd.Timestamp(d) for c, d in rules.left_classes.items()}
+    left_by_class = class_key.map(class_left).astype("datetime64[ns]")
+    marked_left = app.eq(APP_LEFT)
+    left = marked_left | left_by_class.notna()
+    left_on = revoked_on.where(marked_left & revoked_on.notna(), left_by_class)
+
+    pd_refused = pdc.eq(PD_REFUSED)
+    # A consent signed again after a revocation: «Подано» later than «Дата отзыва».
+    signed_again = (
+        pdc.eq(PD_SIGNED) & submitted_on.notna() & revoked_on.notna() & (submitted_on > revoked_on)
+    )
+    # A revocation date makes the row revoked whatever the consent column says (the note asks
+    # to fix the column): access must end either way.
+    revoked = (pdc.eq(PD_REVOKED) | (revoked_on.notna() & ~signed_again & ~pd_refused)) & ~left
+    refused = app.eq(APP_REFUSED) | pd_refused
     submitted = app.eq(APP_SUBMITTED)
-    signed = pdc.eq(PD_SIGNED)
+    signed = pdc.eq(PD_SIGNED) & ~revoked
     ready = submitted & signed
     # An empty «Заявление» with a handed-out date still means the form is out with the parent.
     waiting = app.eq(APP_ISSUED) | (submitted & ~signed) | (app.isna() & issued.notna())
@@ -196,15 +254,26 @@ def _assess(consent: pd.DataFrame, today: dt.date, rules: ConsentRules) -> pd.Da
     long_wait = waiting & days.gt(rules.wait_days)
 
     state = np.select(
-        [revoked, refused, ready, long_wait, waiting],
-        [STATE_REVOKED, STATE_REFUSED, STATE_READY, STATE_WAITING_LONG, STATE_WAITING],
+        [left, revoked, refused, ready, long_wait, waiting],
+        [
+            STATE_LEFT,
+            STATE_REVOKED,
+            STATE_REFUSED,
+            STATE_READY,
+            STATE_WAITING_LONG,
+            STATE_WAITING,
+        ],
         default=STATE_NOT_ISSUED,
     )
+    login = dates["login_issued_on"].notna()
+    # Until «Логин выдан» is cleared (or a new consent signed), the access must be switched off.
+    access_until = working_days_after(revoked_on.where(revoked & login), rules.access_days)
+    delete_after = left_on + pd.Timedelta(days=rules.retention_days)
     days_waiting = days.where(waiting).astype("Int64")
     return pd.DataFrame(
         {
             "class_name": _text_column(consent, "class_name"),
-            "class_key": _text_column(consent, "class_name").map(_class_key),
+            "class_key": class_key,
             "pupil": _text_column(consent, "pupil"),
             "pupil_key": _text_column(consent, "pupil").map(_pupil_key),
             "parent": _text_column(consent, "parent"),
@@ -214,7 +283,14 @@ def _assess(consent: pd.DataFrame, today: dt.date, rules: ConsentRules) -> pd.Da
             "days_waiting": days_waiting,
             "submitted": submitted,
             "signed": signed,
-            "login": dates["login_issued_on"].notna(),
+            "login": login,
+            "relation": _text_column(consent, "relation"),
+            "pd_refused": pd_refused,
+            "marked_left": marked_left,
+            "left_on": left_on,
+            "delete_after": delete_after,
+            "access_until": access_until,
+            "signed_again": signed_again,
             **dates,
         },
         index=consent.index,
@@ -283,18 +359,40 @@ def _notes(
             f"{day(r['issued_on'])}: если форму уже выдали, выберите «{APP_ISSUED}»"
         ),
     )
+    left = state.eq(STATE_LEFT)
+    marked_left = a["marked_left"]
+    pd_refused = a["pd_refused"]
     # Access to the e-diary needs a signed consent; a revoked one means the access must go.
     add(
-        login.notna() & pdc.eq(PD_REVOKED),
+        login.notna() & state.eq(STATE_REVOKED),
         lambda r: (
             "Согласие на обработку персональных данных отозвано"
             + (f" {day(r['revoked_on'])}" if pd.notna(r["revoked_on"]) else "")
             + f", а логин родителю выдан {day(r['login_issued_on'])}: "
             "закройте родителю доступ к электронному дневнику"
+            + (f" до {day(r['access_until'])}" if pd.notna(r["access_until"]) else "")
+            + f" и очистите {_h('login_issued_on')}"
         ),
     )
     add(
-        login.notna() & ~pdc.eq(PD_REVOKED) & ~(app.eq(APP_SUBMITTED) & pdc.eq(PD_SIGNED)),
+        login.notna() & pd_refused & ~left,
+        lambda r: (
+            f"Родитель отказался от обработки персональных данных, а логин выдан "
+            f"{day(r['login_issued_on'])}: закройте доступ к электронному дневнику"
+        ),
+    )
+    add(
+        login.notna() & left,
+        lambda r: (
+            f"Ученик выбыл, а логин родителю выдан {day(r['login_issued_on'])}: закройте "
+            f"доступ к электронному дневнику и очистите {_h('login_issued_on')}"
+        ),
+    )
+    add(
+        login.notna()
+        & ~state.isin([STATE_REVOKED, STATE_LEFT, STATE_READY])
+        & ~pd_refused
+        & ~(app.eq(APP_SUBMITTED) & pdc.eq(PD_SIGNED)),
         lambda r: (
             f"Логин выдан {day(r['login_issued_on'])}, но родитель ещё не сдал "
             f"{missing_part(r)}: без них доступ к электронному дневнику давать нельзя"
@@ -309,11 +407,46 @@ def _notes(
         ),
     )
     add(
-        revoked.notna() & ~pdc.eq(PD_REVOKED),
+        revoked.notna() & ~pdc.eq(PD_REVOKED) & ~a["signed_again"] & ~marked_left & ~left,
         lambda r: (
             f"Заполнена {_h('revoked_on')} {day(r['revoked_on'])}, но согласие отмечено "
-            f"{_value_label(r['pd_consent'])}: если родитель отозвал согласие, выберите "
-            f"«{PD_REVOKED}» и закройте доступ к электронному дневнику"
+            f"{_value_label(r['pd_consent'])}"
+            + (": строка считается отозванной" if r["state"] == STATE_REVOKED else "")
+            + f". Исправьте столбец {_h('pd_consent')}: «{PD_REVOKED}», если родитель отозвал "
+            f"согласие; если он подписал новое — впишите его {_h('submitted_on')} позже даты "
+            f"отзыва; если отзыва не было — очистите {_h('revoked_on')}"
+        ),
+    )
+    add(
+        marked_left & revoked.isna(),
+        lambda r: (
+            f"Ученик выбыл: впишите дату выбытия в {_h('revoked_on')} — от неё считается "
+            "срок хранения данных"
+        ),
+    )
+    add(
+        left & (a["delete_after"] <= now),
+        lambda r: (
+            f"Ученик выбыл {day(r['left_on'])}; срок хранения данных "
+            f"({_days(rules.retention_days)}) истёк {day(r['delete_after'])}: удалите эту строку"
+        ),
+    )
+    relation = a["relation"]
+    has_parent = a["parent"].map(lambda v: isinstance(v, str) and bool(v.strip()))
+    add(
+        has_parent & relation.eq(REL_OTHER) & ~left,
+        lambda r: (
+            f"{_h('relation')} — «{REL_OTHER}»: попросите документ, подтверждающий, что это "
+            "законный представитель ученика (например, решение об опеке или попечительстве), "
+            "и храните его копию вместе с заявлением"
+        ),
+    )
+    add(
+        has_parent & relation.isna() & ~left,
+        lambda r: (
+            f"Не заполнено {_h('relation')}: выберите, кем родитель приходится ученику; если "
+            "это не мать и не отец — попросите документ, подтверждающий, что он законный "
+            "представитель"
         ),
     )
     add(
@@ -321,7 +454,7 @@ def _notes(
         lambda r: f"Согласие отмечено «{PD_REVOKED}», но не заполнена {_h('revoked_on')}",
     )
     add(
-        submitted.notna() & ~app.eq(APP_SUBMITTED),
+        submitted.notna() & ~app.eq(APP_SUBMITTED) & ~marked_left,
         lambda r: (
             f"Заполнена {_h('submitted_on')} {day(r['submitted_on'])}, но заявление отмечено "
             f"{_value_label(r['application'])}: если родитель сдал заявление, "
@@ -425,9 +558,12 @@ def coverage(
     A pupil listed twice counts once. The state counts (ready, waiting, waiting_long, refused,
     revoked, not_issued) add up to pupils. A class with no rows counts as 0 % ready. `behind`
     is true only after the class's deadline (today > deadline) with ready_share < target.
+    `pd_refused` counts the refusals of the personal-data consent apart (they are in `refused`
+    too); pupils who left are not counted at all, only shown in `left`.
     """
     assessed = _assess(consent, today, rules)
-    pupils = _one_per_pupil(assessed)
+    everyone = _one_per_pupil(assessed)
+    pupils = everyone[everyone["state"] != STATE_LEFT] if len(everyone) else everyone
     # One label per class: the school's own list spells it first, then the first row that names it.
     spelled: dict[str, str] = {_class_key(c): c for c in school_classes(rules, staff, None)}
     for class_key, class_name in zip(pupils["class_key"], pupils["class_name"], strict=True):
@@ -448,12 +584,16 @@ def coverage(
             "refused": state.eq(STATE_REFUSED),
             "revoked": state.eq(STATE_REVOKED),
             "not_issued": state.eq(STATE_NOT_ISSUED),
+            "pd_refused": pupils["pd_refused"],
         },
         index=pupils.index,
     ).astype(int)
     by_key = counts.groupby(key).sum()
     keys = [_class_key(c) for c in order]
     table = by_key.reindex(keys, fill_value=0).astype(int)
+    gone = everyone[everyone["state"] == STATE_LEFT] if len(everyone) else everyone
+    left = gone["class_key"].value_counts() if len(gone) else pd.Series(dtype=int)
+    table["left"] = [int(left.get(k, 0)) for k in keys]
     table.index = pd.Index(order, name="class_name", dtype=object)
 
     pupils_n = table["pupils"].to_numpy()
@@ -515,17 +655,59 @@ def staff_readiness(
     return result
 
 
+def _todo(r: dict, today: dt.date) -> str:
+    """What the class teacher does about one pupil of the chase list, in Russian."""
+    todo = []
+    if r["state"] == STATE_REVOKED:
+        if pd.notna(r["access_until"]):
+            line = f"отключить доступ до {day(r['access_until'])}"
+            if pd.Timestamp(today) > r["access_until"]:
+                line += " — срок прошёл"
+            todo.append(line)
+        else:
+            todo.append("отключить доступ к электронному дневнику")
+    elif r["state"] == STATE_NOT_ISSUED:
+        todo.append("выдать заявление и согласие")
+    elif r["state"] in (STATE_WAITING, STATE_WAITING_LONG):
+        todo.append("напомнить родителю")
+    if isinstance(r["parent"], str) and r["parent"].strip() and r["relation"] in (None, REL_OTHER):
+        todo.append("попросить документ законного представителя")
+    return "; ".join(todo)
+
+
+def deletion_list(consent: pd.DataFrame, *, today: dt.date, rules: ConsentRules) -> pd.DataFrame:
+    """Rows of pupils who left whose retention period is over: to be deleted from the sheet.
+
+    Columns class_name, pupil, left_on, delete_after (dates); index = sheet row.
+    """
+    assessed = _assess(consent, today, rules)
+    due = assessed[
+        assessed["state"].eq(STATE_LEFT) & (assessed["delete_after"] <= pd.Timestamp(today))
+    ]
+    out = due[DELETION_COLUMNS].copy()
+    for name in ("left_on", "delete_after"):
+        out[name] = pd.Series([d.date() for d in due[name]], index=due.index, dtype=object)
+    return out
+
+
 def chase_list(
     consent: pd.DataFrame, class_name: str, *, today: dt.date, rules: ConsentRules
 ) -> pd.DataFrame:
     """The class teacher's list: pupils of one class not yet «Готово», longest waiting first.
 
-    Columns pupil, parent, state, days_waiting (None when not waiting), check; index = sheet row.
+    A refusal is final and a pupil who left is gone: neither is on the list. A revocation is
+    on it while «Логин выдан» is filled, with «отключить доступ до ДД.ММ.ГГГГ».
+    Columns pupil, parent, state, days_waiting (None when not waiting), todo (what to do, in
+    Russian), check; index = sheet row.
     """
     assessed = _assess(consent, today, rules)
     pupils = _one_per_pupil(assessed)
     pupils = pupils[(pupils["class_key"] == _class_key(class_name))]
-    pupils = pupils[pupils["state"] != STATE_READY]
+    state = pupils["state"]
+    revoked_access = state.eq(STATE_REVOKED) & pupils["login"]
+    pupils = pupils[
+        ~state.isin([STATE_READY, STATE_REFUSED, STATE_LEFT, STATE_REVOKED]) | revoked_access
+    ]
     checks = consent_rows(consent, today=today, rules=rules, known_classes=set())["check"]
     out = pd.DataFrame(
         {
@@ -533,6 +715,7 @@ def chase_list(
             "parent": pupils["parent"],
             "state": pupils["state"],
             "days_waiting": pupils["days_waiting"],
+            "todo": [_todo(r, today) for r in pupils.to_dict("records")],
             "check": checks.reindex(pupils.index).fillna("").astype(object),
             "_rank": pupils["state"].map(_STATE_RANK),
             "_name": pupils["pupil_key"],

@@ -59,11 +59,21 @@ APP_NOT_ISSUED = _value("application", "Не выдано")
 APP_ISSUED = _value("application", "Выдано")
 APP_SUBMITTED = _value("application", "Подано")
 APP_REFUSED = _value("application", "Отказ")
-APPLICATIONS = _all("application", APP_NOT_ISSUED, APP_ISSUED, APP_SUBMITTED, APP_REFUSED)
+APP_LEFT = _value("application", "Выбыл")  # the pupil left the school
+APPLICATIONS = _all("application", APP_NOT_ISSUED, APP_ISSUED, APP_SUBMITTED, APP_REFUSED, APP_LEFT)
 PD_NONE = _value("pd_consent", "Нет")
 PD_SIGNED = _value("pd_consent", "Подписано")
 PD_REVOKED = _value("pd_consent", "Отозвано")
-PD_CONSENTS = _all("pd_consent", PD_NONE, PD_SIGNED, PD_REVOKED)
+PD_REFUSED = _value("pd_consent", "Отказ")  # final: never reminded
+PD_CONSENTS = _all("pd_consent", PD_NONE, PD_SIGNED, PD_REVOKED, PD_REFUSED)
+
+# Кем приходится (Согласия)
+REL_MOTHER = _value("relation", "Мать")
+REL_FATHER = _value("relation", "Отец")
+REL_GUARDIAN = _value("relation", "Опекун")
+REL_TRUSTEE = _value("relation", "Попечитель")
+REL_OTHER = _value("relation", "Другое")  # needs the document of a legal representative
+RELATIONS = _all("relation", REL_MOTHER, REL_FATHER, REL_GUARDIAN, REL_TRUSTEE, REL_OTHER)
 
 # Состояние (Согласия, derived)
 STATE_READY = _value("consent_state", "Готово")
@@ -72,6 +82,7 @@ STATE_WAITING_LONG = _value("consent_state", "Ждём дольше срока")
 STATE_REFUSED = _value("consent_state", "Отказ")
 STATE_REVOKED = _value("consent_state", "Отозвано")
 STATE_NOT_ISSUED = _value("consent_state", "Не выдано")
+STATE_LEFT = _value("consent_state", "Выбыл")
 CONSENT_STATES = _all(
     "consent_state",
     STATE_READY,
@@ -80,6 +91,7 @@ CONSENT_STATES = _all(
     STATE_REFUSED,
     STATE_REVOKED,
     STATE_NOT_ISSUED,
+    STATE_LEFT,
 )
 
 # Итог (Журнал)
