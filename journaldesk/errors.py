@@ -27,5 +27,18 @@ class StoreUnavailable(UserError):
     """The workbook is missing, not a workbook, or locked by another program or job."""
 
 
+class SheetNotShared(StoreUnavailable):
+    """The Google Sheet is not shared with the service account (Google answered 403)."""
+
+    def __init__(self, location: str, account: str) -> None:
+        self.account = account
+        super().__init__(f"Нет доступа к таблице Google {location}. {self.fix}.")
+
+    @property
+    def fix(self) -> str:
+        """The one line to act on."""
+        return f"Откройте таблицу → Настройки доступа → добавьте {self.account} как редактора"
+
+
 class OutsideFailure(JournaldeskError):
     """A network or service failure that persisted through the retries (exit 1)."""

@@ -6,14 +6,20 @@ rest depend on (no settings, no sheet), so the list never shows a cascade of fol
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from journaldesk.errors import JournaldeskError, StructureError
+import yaml
+
+from journaldesk.errors import JournaldeskError, SheetNotShared, StructureError
 from journaldesk.jobs.init import plan_init
+from journaldesk.resources import default_file
 from journaldesk.settings import Settings, load_settings, settings_path
-from journaldesk.sheet.frames import find_headers
-from journaldesk.sheet.schema import load_schema
+from journaldesk.sheet.frames import find_headers, rename_hints
+from journaldesk.sheet.grid import column_letter
+from journaldesk.sheet.schema import Tab, load_schema
 
 OK = "✔"
 BAD = "✘"
@@ -61,7 +67,81 @@ def _credentials(settings: Settings, out: Checklist) -> bool:
     return True
 
 
-def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
+# Domains reserved for examples (RFC 2606): an address there cannot be the school's.
+_EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+def same_clock(zone_a: str, zone_b: str, around: dt.datetime) -> bool:
+    """Whether two time zones show the same wall time all year from `around` (Europe/Moscow and
+    Europe/Simferopol do; a zone with summer time differs from one without half the year)."""
+    try:
+        a, b = ZoneInfo(zone_a), ZoneInfo(zone_b)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    start = around.astimezone(dt.UTC)
+    moments = [start + dt.timedelta(days=15 * k) for k in range(25)]
+    return all(m.astimezone(a).utcoffset() == m.astimezone(b).utcoffset() for m in moments)
+
+
+def _utc_offset(zone: str, at: dt.datetime) -> str:
+    offset = at.astimezone(ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def example_leftovers(settings: Settings) -> list[tuple[str, str, str]]:
+    """Values copied from settings.example.yaml and never changed: (key, value, what to do)."""
+    example = yaml.safe_load(default_file("settings.example.yaml").read_text(encoding="utf-8"))
+    found = []
+    if settings.school.strip() == str(example.get("school", "")).strip():
+        found.append(("school", settings.school, "впишите название своей школы"))
+    addresses = [
+        ("administrator.email", settings.administrator.email),
+        ("mail.sender", settings.mail.sender),
+        *((f"mail.recipients[{i}]", a) for i, a in enumerate(settings.mail.recipients)),
+    ]
+    for key, address in addresses:
+        domain = address.rpartition("@")[2].strip().lower()
+        if domain in _EXAMPLE_DOMAINS:
+            found.append((key, address, "впишите настоящий адрес"))
+    return found
+
+
+def _time_zones(sheet_tz: str | None, settings: Settings, now: dt.datetime, out: Checklist) -> None:
+    if not sheet_tz or sheet_tz == settings.timezone:
+        return
+    if same_clock(sheet_tz, settings.timezone, now):
+        out.good(
+            f"Часовой пояс таблицы {sheet_tz} и настроек {settings.timezone}: время одно и то "
+            f"же ({_utc_offset(settings.timezone, now)})"
+        )
+        return
+    out.warn(
+        f"Часовой пояс таблицы {sheet_tz}, а в настройках {settings.timezone}",
+        "даты в таблице читаются в поясе таблицы; поменяйте пояс в «Файл → Настройки» "
+        "или timezone в настройках, чтобы они совпадали",
+    )
+
+
+def _headers(tab: Tab, header_row: list, exc: StructureError, out: Checklist) -> None:
+    hints = rename_hints(header_row, tab)
+    if not hints:
+        out.bad(str(exc), "верните заголовок или запустите journaldesk init для пустого листа")
+        return
+    fixes = [
+        f"Может быть, «{h.typed}» — это «{h.header}»? Переименуйте столбец "
+        f"{column_letter(h.column)} обратно в «{h.header}»"
+        + (" (русскими буквами)" if h.lookalike else "")
+        for h in hints
+    ]
+    out.bad(str(exc), "\n    → ".join(fixes))
+
+
+def run_doctor(
+    config_path: Path | None, *, now: dt.datetime | None = None
+) -> tuple[bool, list[str]]:
     """Run every check; return (all good, the checklist lines)."""
     from journaldesk.store import open_store
 
@@ -73,6 +153,9 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
         out.bad(f"Настройки: {exc}", "исправьте файл настроек и запустите doctor снова")
         return out.ok, out.lines
     out.good(f"Настройки прочитаны: {path}")
+    now = now or dt.datetime.now(ZoneInfo(settings.timezone))
+    for key, value, fix in example_leftovers(settings):
+        out.warn(f"В настройках осталось значение из образца: {key}: «{value}»", fix)
     if settings.backend == "google" and not _credentials(settings, out):
         return out.ok, out.lines
 
@@ -80,6 +163,9 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
         store = open_store(settings)
         snap = store.read()
         described = store.describe()
+    except SheetNotShared as exc:
+        out.bad(f"Доступ к таблице: нет доступа для {exc.account}", exc.fix)
+        return out.ok, out.lines
     except JournaldeskError as exc:
         out.bad(f"Доступ к таблице: {exc}", "исправьте то, что сказано, и запустите doctor снова")
         return out.ok, out.lines
@@ -96,13 +182,7 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
                 "пока книга открыта в Excel или LibreOffice, синхронизация ничего не записывает",
             )
 
-    sheet_tz = snap.time_zone
-    if sheet_tz and sheet_tz != settings.timezone:
-        out.warn(
-            f"Часовой пояс таблицы {sheet_tz}, а в настройках {settings.timezone}",
-            "даты в таблице читаются в поясе таблицы; поменяйте пояс в «Файл → Настройки» "
-            "или timezone в настройках, чтобы они совпадали",
-        )
+    _time_zones(snap.time_zone, settings, now, out)
 
     schema = load_schema()
     structure_ok = True
@@ -119,7 +199,7 @@ def run_doctor(config_path: Path | None) -> tuple[bool, list[str]]:
             find_headers(data.rows[0] if data.rows else [], tab)
         except StructureError as exc:
             structure_ok = False
-            out.bad(str(exc), "верните заголовок или запустите journaldesk init для пустого листа")
+            _headers(tab, data.rows[0] if data.rows else [], exc, out)
             continue
         out.good(f"Лист «{tab.title}»: все столбцы на месте")
     if structure_ok:

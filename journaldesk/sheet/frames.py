@@ -104,20 +104,50 @@ def _missing_message(tab: Tab, missing: list[str], unknown: list[tuple[int, str]
         text = f"На листе «{tab.title}» нет столбца «{missing[0]}»."
     else:
         text = f"На листе «{tab.title}» нет столбцов {_quoted(missing)}."
+    for hint in _rename_hints(missing, unknown):
+        where = f"Столбец {column_letter(hint.column)} «{hint.typed}» похож на «{hint.header}»"
+        if hint.lookalike:
+            text += f" {where}: в названии есть латинские буквы вместо русских."
+        else:
+            text += f" {where} — возможно, его переименовали."
+    names = "точное название" if len(missing) == 1 else "точные названия"
+    return text + f" Заголовки должны стоять в первой строке листа — верните {names}."
+
+
+@dataclass(frozen=True)
+class RenameHint:
+    """A header cell that most likely is a schema header someone retyped."""
+
+    column: int  # 1-based
+    typed: str
+    header: str
+    lookalike: bool  # the same word with Latin letters, not a different one
+
+
+def _rename_hints(missing: list[str], unknown: list[tuple[int, str]]) -> list[RenameHint]:
     candidates = list(unknown)
+    hints = []
     for header in missing:
         hint = _closest_unknown(header, candidates)
         if hint is None:
             continue
         number, typed, lookalike = hint
         candidates = [c for c in candidates if c[0] != number]
-        where = f"Столбец {column_letter(number)} «{typed}» похож на «{header}»"
-        if lookalike:
-            text += f" {where}: в названии есть латинские буквы вместо русских."
-        else:
-            text += f" {where} — возможно, его переименовали."
-    names = "точное название" if len(missing) == 1 else "точные названия"
-    return text + f" Заголовки должны стоять в первой строке листа — верните {names}."
+        hints.append(RenameHint(number, typed, header, lookalike))
+    return hints
+
+
+def rename_hints(header_row: list, tab: Tab) -> list[RenameHint]:
+    """For each missing header of the tab, the header cell it was probably renamed to."""
+    wanted = {_header_key(c.header) for c in tab.columns}
+    unknown = [
+        (number, str(cell).strip())
+        for number, cell in enumerate(header_row, start=1)
+        if _header_key(cell) and _header_key(cell) not in wanted
+    ]
+    present = {_header_key(cell) for cell in header_row}
+    missing = [c.header for c in tab.columns if _header_key(c.header) not in present]
+    return _rename_hints(missing, unknown)
 
 
 def _closest_unknown(
@@ -132,6 +162,9 @@ def _closest_unknown(
         _header_key(typed.translate(LOOKALIKES)): (number, typed) for number, typed in candidates
     }
     close = difflib.get_close_matches(key, list(keys), n=1, cutoff=0.7)
+    if not close:
+        # A word added or dropped: «Тема» retyped as «Тема обращения».
+        close = [k for k in keys if len(min(k, key, key=len)) >= 3 and (key in k or k in key)][:1]
     if not close:
         return None
     number, typed = keys[close[0]]

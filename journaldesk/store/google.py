@@ -32,7 +32,7 @@ from google.oauth2.service_account import Credentials
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_DRIVE_URL
 
-from journaldesk.errors import OutsideFailure, SettingsError, StoreUnavailable
+from journaldesk.errors import OutsideFailure, SettingsError, SheetNotShared, StoreUnavailable
 from journaldesk.sheet.grid import a1_start, column_letter, quote_title
 from journaldesk.store.base import (
     CellWrite,
@@ -469,11 +469,7 @@ class GoogleStore:
     def _translate(self, exc: APIError, what: str) -> Exception:
         status = exc.response.status_code
         if status == 403:
-            return StoreUnavailable(
-                f"Нет доступа к таблице Google {self.location()}. Откройте таблицу, нажмите "
-                f"«Настройки доступа» и добавьте редактором сервисный аккаунт "
-                f"{self.service_account_email}."
-            )
+            return SheetNotShared(self.location(), self.service_account_email)
         if status == 404:
             return StoreUnavailable(
                 f"Таблица Google не найдена: {self.location()}. Проверьте ключ или адрес "
