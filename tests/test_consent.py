@@ -897,3 +897,29 @@ def test_a_whole_class_that_left_is_set_in_the_settings():
     assert "удалите эту строку" in out.at[2, "check"]  # 30.06 + 90 days = 28.09.2025
     assert list(coverage(frame, today=TODAY, rules=rules).index) == ["5А"]
     assert c.deletion_list(frame, today=TODAY, rules=rules).index.tolist() == [2]
+
+
+def test_the_class_teachers_list_in_the_terminal_says_what_to_do():
+    from journaldesk.cli.consent import chase_lines
+
+    revoked = dt.date(2025, 10, 15)
+    frame = consent_frame(
+        {
+            2: {
+                "class_name": "5А",
+                "pupil": "Иванов Иван",
+                "parent": "Иванова Анна",
+                "relation": "Мать",
+                "pd_consent": REVOKED,
+                "revoked_on": revoked,
+                "login_issued_on": ago(30),
+            },
+            3: {"class_name": "5А", "pupil": "Петров Пётр", "pd_consent": PD_REFUSED},
+        }
+    )
+    lines = chase_lines(chase_list(frame, "5А", today=TODAY, rules=RULES), "5А", TODAY)
+    assert lines[2].split() == ["Ученик", "Родитель", "Состояние", "Дней", "ждём", "Что", "сделать"]
+    [row] = lines[4:]
+    until = working_days_later(revoked, 10)
+    assert row.startswith("Иванов Иван") and row.endswith(f"отключить доступ до {until:%d.%m.%Y}")
+    assert "Петров" not in "\n".join(lines)  # a refusal is never chased

@@ -178,8 +178,8 @@ PASSWORD_NOTE = "в описании пароль — удалите его из
 
 def has_secret(text: object) -> bool:
     """Whether a text holds a pasted password (what `mask_secrets` would hide after «пароль»)."""
-    if not isinstance(text, str) or not text:
-        return False
+    if not isinstance(text, str) or not _PASSWORD_RE.search(text):
+        return False  # most descriptions: one quick scan, the sync runs this on every row
     # Passwords only: a login alone is masked in reports but is no reason to clean the sheet.
     return _COMBINED.sub(_replace_combined, text) != text or (
         _mask_after_keywords(text, _PASSWORD_RE) != text
