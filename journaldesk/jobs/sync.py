@@ -30,7 +30,7 @@ from journaldesk.rules.requests import local_now
 from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab, parse_snapshot
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import decimal, is_blank
+from journaldesk.sheet.textfmt import blank_mask, decimal, is_blank
 from journaldesk.sheet.vocab import AT_RISK, OPEN_DUE_STATES, OVERDUE, RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot, Store
 
@@ -97,6 +97,11 @@ class SyncReport:
 
 
 def _key(value: object) -> str:
+    """A cell as an identity key: trimmed text, whole floats as ints, empty as ''."""
+    if value is None:
+        return ""
+    if value.__class__ is str:
+        return value.replace("\xa0", " ").strip()  # blank text gives ''
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -157,7 +162,8 @@ def aim(
         ids, fills, cols = layout[key]
         fresh = fresh_by_title[tab.title]
         snap_rows = list(p_tab.raw.index)
-        before = [tuple(_key(p_tab.raw.at[r, f]) for f in ids) for r in snap_rows]
+        columns = [p_tab.raw[f].to_numpy(dtype=object) for f in ids]
+        before = [tuple(map(_key, cells)) for cells in zip(*columns, strict=True)]
         after = [tuple(_key(v) for v in _pad(row, len(cols))[: len(ids)]) for row in fresh[1:]]
         mapping = remap_rows(before, after)
         row_pos = {r: i for i, r in enumerate(snap_rows)}
@@ -323,7 +329,7 @@ def _count(report: SyncReport, plan: SheetPlan, parsed: dict[str, ParsedTab]) ->
     report.open = int(state.isin(OPEN_DUE_STATES).sum())
     report.at_risk = int((state == AT_RISK).sum())
     report.overdue = int((state == OVERDUE).sum())
-    report.problems = int(sum((~c.map(is_blank)).sum() for c in plan.checks.values()))
+    report.problems = int(sum((~blank_mask(c)).sum() for c in plan.checks.values()))
     report.new_problems = sum(1 for p in plan.pending if p.field == "check" and p.value)
 
 

@@ -19,6 +19,8 @@ TRACKED = ("status", "assignee", "topic", "resolved_at", "consultation")
 
 def display(value: object) -> str:
     """A value as the history shows it: moments as ДД.ММ.ГГГГ ЧЧ:ММ, empty as ''."""
+    if value.__class__ is str:
+        return value.strip()  # the common case first; blank text gives '' (NBSP included)
     if is_blank(value):
         return ""
     if isinstance(value, dt.datetime | pd.Timestamp):

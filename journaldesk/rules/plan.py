@@ -10,6 +10,7 @@ job aims the plan at the rows as they are when the write lands.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.grid import CellValue
 from journaldesk.sheet.schema import Column, Tab
-from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.textfmt import blank_frame, blank_mask, is_blank
 
 JOB_SYNC = "Синхронизация"
 
@@ -43,8 +44,15 @@ class Pending:
 
 
 def _minute(value: object) -> object:
-    if isinstance(value, dt.datetime | pd.Timestamp):
-        return pd.Timestamp(value).round("min").to_pydatetime().replace(tzinfo=None)
+    """A moment to the minute as wall-clock time (half a minute to the even one, as pandas does)."""
+    if isinstance(value, pd.Timestamp):
+        return value.round("min").to_pydatetime().replace(tzinfo=None)
+    if isinstance(value, dt.datetime):
+        base = value.replace(second=0, microsecond=0, tzinfo=None)
+        rest = value.second * 1_000_000 + value.microsecond
+        if rest > 30_000_000 or (rest == 30_000_000 and base.minute % 2):
+            base += dt.timedelta(minutes=1)
+        return base
     return value
 
 
@@ -89,6 +97,8 @@ def diff_tab(
     """The cells of `desired` (index: sheet row, columns: fields) that differ from the sheet.
 
     Staff columns are refused outright: this is the choke point of "staff cells are sacred".
+    Whole columns are compared at once; only the cells that are not plainly equal get a closer
+    look, and dates are compared as the parse already read them, not parsed again.
     """
     tab = parsed.tab
     out: list[Pending] = []
@@ -101,16 +111,57 @@ def diff_tab(
         if only_if_empty and column.owner != "auto":
             raise AssertionError(f"fill of a non-auto column {tab.title}/{column.header}")
         wanted = desired[field_name]
-        current = parsed.raw[field_name].reindex(wanted.index)
-        for row, value, cur in zip(
-            wanted.index, wanted.to_numpy(), current.to_numpy(), strict=True
-        ):
-            if only_if_empty and (is_blank(value) or not is_blank(cur)):
-                continue
-            if not only_if_empty and same_value(cur, value, column, sheet_tz):
-                continue
-            out.append(Pending(tab.key, int(row), field_name, plain(value), only_if_empty))
+        index = wanted.index
+        values = wanted.to_numpy(dtype=object)
+        current = parsed.raw[field_name].reindex(index).to_numpy(dtype=object)
+        want_blank = blank_mask(values)
+        cur_blank = blank_mask(current)
+        if only_if_empty:
+            rows = np.flatnonzero(~want_blank & cur_blank)
+        else:
+            differ = want_blank != cur_blank
+            both = ~want_blank & ~cur_blank
+            if column.type in ("datetime", "date", "time"):
+                # The parse's typed value: None exactly when the cell could not be read.
+                typed = parsed.frame[field_name].reindex(index).to_numpy(dtype=object)
+                same = _same_moments(typed, values, both)
+            else:
+                same = _same_plain(current, values, both, column.type)
+            rows = np.flatnonzero(differ | (both & ~same))
+        out.extend(
+            Pending(tab.key, int(index[i]), field_name, plain(values[i]), only_if_empty)
+            for i in rows
+        )
     return out
+
+
+def _same_moments(typed: np.ndarray, desired: np.ndarray, both: np.ndarray) -> np.ndarray:
+    """Where a date cell (as parsed) already holds the desired moment, to the minute."""
+    same = np.zeros(len(desired), dtype=bool)
+    for i in np.flatnonzero(both):
+        value = typed[i]
+        if value is None or (value.__class__ is float and value != value):
+            continue
+        same[i] = _minute(value) == _minute(desired[i])
+    return same
+
+
+def _same_plain(
+    current: np.ndarray, desired: np.ndarray, both: np.ndarray, kind: str
+) -> np.ndarray:
+    """same_value over the cells that both hold something, for number and text columns."""
+    same = np.zeros(len(desired), dtype=bool)
+    numeric = kind in ("int", "number")
+    for i in np.flatnonzero(both):
+        cur, want = current[i], desired[i]
+        if numeric:
+            with suppress(TypeError, ValueError):
+                same[i] = float(cur) == float(want)
+        elif cur.__class__ is str:
+            same[i] = cur == want
+        else:
+            same[i] = str(want) == str(cur)
+    return same
 
 
 def _checks(index: pd.Index, notes: dict[int, list[str]], parsed: ParsedTab) -> pd.Series:
@@ -225,7 +276,7 @@ def _identifiable(
     for key, p_tab in parsed.items():
         ids = identity_fields(p_tab.tab)
         if ids and len(p_tab.raw):
-            empty = p_tab.raw[ids].map(is_blank).all(axis=1)
+            empty = blank_frame(p_tab.raw[ids]).all(axis=1)
             blank[key] = set(p_tab.raw.index[empty.to_numpy()])
     kept = [p for p in pending if p.row not in blank.get(p.tab, ())]
     unfound = {

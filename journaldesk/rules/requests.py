@@ -16,7 +16,7 @@ from journaldesk.rules.audit import audit_rows
 from journaldesk.rules.worktime import WorkCalendar, from_minutes, to_minutes
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.textfmt import blank_frame
 from journaldesk.sheet.vocab import (
     AT_RISK,
     NEW,
@@ -161,7 +161,7 @@ def plan_requests(
 
     now_local = local_now(now, sheet_tz)
     now_m = float(to_minutes([now_local], sheet_tz)[0])
-    empty = raw.map(is_blank) if len(raw) else raw.astype(bool)
+    empty = blank_frame(raw)
 
     # № — typed numbers stay; empty cells get the next numbers, top to bottom.
     numbers = pd.to_numeric(frame["number"], errors="coerce")

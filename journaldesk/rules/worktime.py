@@ -131,8 +131,14 @@ def _with_comment(kind: str, comment: str) -> str:
 
 def public_holidays_ru(first_year: int, last_year: int) -> dict[dt.date, str]:
     """Russian public holidays and transferred days off with their Russian names, by date."""
+    return dict(_holidays_ru(first_year, last_year))
+
+
+@lru_cache(maxsize=8)
+def _holidays_ru(first_year: int, last_year: int) -> tuple[tuple[dt.date, str], ...]:
+    # Building them takes the holidays package a good part of a second: once per process.
     found = holidays.country_holidays("RU", years=range(first_year, last_year + 1), language="ru")
-    return {day: str(name) for day, name in sorted(found.items())}
+    return tuple((day, str(name)) for day, name in sorted(found.items()))
 
 
 class WorkCalendar:

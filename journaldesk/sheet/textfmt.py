@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 
 WEEKDAYS_SHORT = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
@@ -28,6 +29,29 @@ def is_blank(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def blank_mask(values: object) -> np.ndarray:
+    """is_blank over a whole column (any sequence, Series or array), as a boolean array."""
+    array = np.asarray(values, dtype=object)
+    if array.ndim != 1:
+        array = array.ravel()
+    # pandas' null check runs in C; only the texts need a look of their own.
+    out = pd.isna(array)
+    for i, value in enumerate(array):
+        if value.__class__ is str and not value.strip():  # str.strip() takes NBSP too
+            out[i] = True
+    return out
+
+
+def blank_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """is_blank over every cell of a frame, column by column."""
+    return pd.DataFrame(
+        {c: blank_mask(frame[c].to_numpy(dtype=object)) for c in frame.columns},
+        index=frame.index,
+        columns=frame.columns,
+        dtype=bool,
+    )
 
 
 def moment(value: dt.datetime | None) -> str:

@@ -665,51 +665,65 @@ def patch_sheet(
 
 
 def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes) -> int:
-    """Copy or patch the rows of sheetData up to its end tag; how many of `rows` were placed."""
-    row_name = p + b"row"
-    row_close = b"</" + row_name + b">"
+    """Copy or patch the rows of sheetData up to its end tag; how many of `rows` were placed.
+
+    This loop meets every row of the sheet, so it stays within a few bytes.find calls per row.
+    A row's attributes are numbers and flags, so its start tag ends at the first '>'.
+    """
+    row_open = b"<" + p + b"row"
+    row_close = b"</" + p + b"row>"
     data_close = b"</" + p + b"sheetData>"
     todo = 0
     previous = 0
-    while True:
-        if todo == len(rows):
-            if s.copy_until(data_close) < 0:
-                raise PackageError("sheetData is not closed")
-            return todo
+    while todo < len(rows):
         s.compact()
-        at = s.find(b"<", s.pos)
-        if at < 0:
-            raise PackageError("sheetData is not closed")
-        s.ensure(at + len(row_name) + 2)
-        if s.buf.startswith(b"</", at):
+        buf = s.buf
+        at = buf.find(b"<", s.pos)
+        gt = buf.find(b">", at) if at >= 0 else -1
+        if gt < 0:
+            if not s.more():
+                raise PackageError("sheetData is not closed")
+            continue
+        if buf.startswith(b"</", at):
             s.pos = at
             return todo  # </sheetData>
-        if s.buf.startswith(b"<!--", at):
-            s.pos = s.find(b"-->", at) + 3
+        if buf.startswith(b"<!--", at):
+            end = buf.find(b"-->", at)
+            if end < 0 and s.more():
+                continue
+            s.pos = end + 3
             continue
-        if not _is_name(s.buf, at + 1, row_name):
+        if not (buf.startswith(row_open, at) and buf[at + len(row_open)] in b" \t\r\n/>"):
             raise PackageError("unexpected element in sheetData")
-        tag_end = s.tag_end(at)
-        tag = s.buf[at:tag_end]
-        number = _row_number(tag) or previous + 1
+        tag_end = gt + 1
+        r_at = buf.find(b' r="', at, gt)
+        if r_at >= 0:
+            number = int(buf[r_at + 4 : buf.find(b'"', r_at + 4)])
+        else:
+            number = int(_attrs(buf[at:tag_end]).get(b"r", b"0")) or previous + 1
+        if buf[gt - 1] == 0x2F:  # "/>": an empty row
+            row_end = tag_end
+        else:
+            close = buf.find(row_close, tag_end)
+            if close < 0:
+                if not s.more():
+                    raise PackageError("a row is not closed")
+                continue
+            row_end = close + len(row_close)
         while todo < len(rows) and rows[todo] < number:
             s.copy_to(at)
             s.out.write(ctx.new_row(rows[todo]))
             todo += 1
-        if tag.endswith(b"/>"):
-            row_end = tag_end
-        else:
-            close = s.find(row_close, tag_end)
-            if close < 0:
-                raise PackageError("a row is not closed")
-            row_end = close + len(row_close)
         if todo < len(rows) and rows[todo] == number:
             s.copy_to(at)
-            s.out.write(ctx.patch_row(s.buf[at:row_end], number))
+            s.out.write(ctx.patch_row(buf[at:row_end], number))
             s.mark = row_end
             todo += 1
         s.pos = row_end
         previous = number
+    if s.copy_until(data_close) < 0:
+        raise PackageError("sheetData is not closed")
+    return todo
 
 
 def _row_number(tag: bytes) -> int:
