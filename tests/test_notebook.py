@@ -228,6 +228,7 @@ def test_cells_read_as_a_person_writes_them() -> None:
     rendered = nh.show(frame).to_html()
     assert "row_heading" not in rendered and "x" * 300 in rendered
     assert "white-space: pre-wrap" in rendered
+    assert "white-space: nowrap" in rendered  # a moment is never broken over two lines
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -480,7 +481,21 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_UNBROKEN = re.compile(r"\d\d\.\d\d\.\d{4}( \d\d:\d\d)?|\d\d:\d\d|[−+-]?[\d ,]+( %)?")
+
+
 def show(frame: pd.DataFrame) -> Any:
     """A table for the notebook: text as a person writes it (as_text), no index column, long
-    notes wrapped in full rather than cut."""
-    return as_text(frame).style.hide(axis="index").set_table_styles(TABLE_STYLES)
+    notes wrapped in full rather than cut; dates, moments and numbers never broken."""
+    text = as_text(frame)
+    unbroken = [
+        name
+        for name in text.columns
+        if any(text[name]) and all(not v or _UNBROKEN.fullmatch(v) for v in text[name])
+    ]
+    styler = text.style.hide(axis="index").set_table_styles(TABLE_STYLES)
+    if unbroken:
+        # Keyed by column, the rule outranks the table-wide pre-wrap (td.colN within the table).
+        nowrap = [{"selector": "td", "props": "white-space: nowrap;"}]
+        styler = styler.set_table_styles({name: nowrap for name in unbroken}, overwrite=False)
+    return styler
