@@ -18,7 +18,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -28,17 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import filelock
-import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, range_boundaries
-from openpyxl.utils.datetime import to_excel as _xl_to_excel
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.utils.units import DEFAULT_COLUMN_WIDTH
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet import _reader as _xl_reader
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import ColumnDimension
@@ -47,7 +43,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from journaldesk.errors import OutsideFailure, StoreUnavailable, StructureError
-from journaldesk.store import xlsx_patch
+from journaldesk.store import openpyxl_compat, xlsx_patch
 from journaldesk.store.base import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -64,42 +60,6 @@ from journaldesk.store.base import (
 from journaldesk.store.office_lock import refuse_if_open
 
 log = logging.getLogger(__name__)
-
-
-class _KeptNumber(float):
-    """A number in a date-formatted cell that is no date (say -5): kept as the number it is."""
-
-
-_strict_from_excel = _xl_reader.from_excel
-
-
-def _lenient_from_excel(value: Any, *args: Any, **kwargs: Any) -> Any:
-    # openpyxl turns an out-of-range "date" into a #VALUE! error on load and saves the error
-    # back, destroying what a person typed; and it rounds a date's serial to the millisecond, so
-    # a pasted =NOW() value would come back a hair different. Either way keep the exact number
-    # instead: _load() retypes it as a plain number, saved as it was under the same date format.
-    try:
-        moment = _strict_from_excel(value, *args, **kwargs)
-        exact = moment is None or _xl_to_excel(moment, *args[:1]) == value
-    except (OverflowError, ValueError, TypeError):
-        exact = False
-    if exact:
-        return moment
-    _kept_numbers[0] += 1
-    return _KeptNumber(value)
-
-
-_kept_numbers = [0]  # how many such numbers loads have met: _load() scans only when it grew
-
-
-@contextmanager
-def _exact_dates() -> Iterator[None]:
-    """Load with _lenient_from_excel; only our own loads, never other openpyxl users'."""
-    _xl_reader.from_excel = _lenient_from_excel
-    try:
-        yield
-    finally:
-        _xl_reader.from_excel = _strict_from_excel
 
 
 #: A very hidden sheet that holds the dropdown lists: Excel caps an inline list at 255 characters
@@ -306,27 +266,17 @@ class WorkbookStore:
     def _load(self) -> Workbook:
         if not self.path.exists():
             raise self._missing()
-        kept_before = _kept_numbers[0]
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                # rich_text keeps the staff's partly bold or coloured text as it is.
-                with _exact_dates():
-                    book = openpyxl.load_workbook(self.path, rich_text=True)
+            book, warned = openpyxl_compat.load_exact(self.path)
         except PermissionError as exc:
             raise self._no_access(exc) from exc
         except (InvalidFileException, zipfile.BadZipFile, OSError) as exc:
             raise self._not_workbook() from exc
         except Exception as exc:  # broken XML inside a zip: KeyError, ValueError, parse errors
             raise self._not_workbook() from exc
-        for ws in book.worksheets if _kept_numbers[0] != kept_before else ():
-            for row in ws.iter_rows():
-                for cell in row:
-                    if isinstance(cell.value, _KeptNumber):
-                        cell.value = float(cell.value)  # a plain number again, type "n"
-        for warning in caught:
+        for message in warned:
             # e.g. "Data Validation extension is not supported and will be removed": say so.
-            log.warning("%s: %s", self.path, warning.message)
+            log.warning("%s: %s", self.path, message)
         return book
 
     def write(self, cells: list[CellWrite]) -> None:
