@@ -66,3 +66,31 @@ def test_a_failed_run_is_one_error_line_in_the_log_and_one_on_screen(tmp_path: P
     assert level == "ERROR"
     assert rest.startswith("journaldesk sync: Ошибка: ")
     assert str(tmp_path / "journal.xlsx") in rest  # a clean path, no «config/../»
+
+
+def test_a_retry_says_when_in_russian_numbers(caplog) -> None:
+    import requests
+
+    from journaldesk.store.retry import RetryPolicy, call_with_retry
+
+    tries = iter([requests.ConnectionError("нет сети"), requests.ConnectionError("нет"), "ok"])
+
+    def flaky() -> str:
+        item = next(tries)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    # Exact waits without jitter (0,75 s, then 1,5 s); with base 0 the retry is immediate.
+    policy = RetryPolicy.no_sleep(base=0.75, jitter=False, max_attempts=3)
+    with caplog.at_level(logging.WARNING, logger="journaldesk"):
+        assert call_with_retry(flaky, what="чтение таблицы", policy=policy) == "ok"
+    waits = [r.getMessage().rsplit("повтор ", 1)[1] for r in caplog.records]
+    assert all(re.fullmatch(r"через \d+,\d с", w) for w in waits), waits
+    caplog.clear()
+    tries = iter([requests.ConnectionError("нет сети"), "ok"])
+    with caplog.at_level(logging.WARNING, logger="journaldesk"):
+        call_with_retry(
+            flaky, what="чтение таблицы", policy=RetryPolicy.no_sleep(base=0, jitter=False)
+        )
+    assert caplog.records[-1].getMessage().endswith("повтор сразу")

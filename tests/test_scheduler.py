@@ -441,5 +441,6 @@ def test_the_default_summary_is_the_weekly_report(demo: Settings) -> None:
     runner.state.attempts[SYNC] = at("30.11.2026 07:10")
     results = runner.run_due(at("30.11.2026 07:10"))
     assert [(r.job, r.ok) for r in results] == [(SUMMARY, True)], results
-    assert results[0].message.startswith("сводка за неделю с 23.11.2026: поступило ")
+    assert results[0].message.startswith("неделя с 23.11.2026: поступило ")
+    assert f"{results[0].title}: {results[0].message}".count("водка") == 1  # not «сводка: сводка»
     assert (demo.path(demo.reports_dir) / "2026-11-23").is_dir()

@@ -357,3 +357,16 @@ def test_plural_forms(n: int, text: str) -> None:
 def test_module_reads_no_clock() -> None:
     source = Path(__file__).resolve().parent.parent / "journaldesk" / "rules" / "summary.py"
     assert "datetime.now" not in source.read_text() and "dt.datetime.now" not in source.read_text()
+
+
+def test_a_topic_outside_the_list_is_not_called_missing(settings: Settings) -> None:
+    extra = [
+        dict(number=20, received_at=d(24, 15), requester="Учитель А", role="Учитель",
+             topic="Принтер не печатает", description="x", status="Новое"),
+        dict(number=21, received_at=d(24, 15), requester="Учитель Б", role="Учитель",
+             description="y", status="Новое"),
+    ]  # fmt: skip
+    f = figures_for(settings, snapshot(requests=REQUESTS + extra))
+    counts = {t.topic: t.received for t in f.topics}
+    assert counts.get("(тема не из списка)") == 1
+    assert counts.get("(тема не указана)") == 1

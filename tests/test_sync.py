@@ -380,3 +380,22 @@ def test_an_error_cell_left_in_an_auto_column_is_not_filled_over(tmp_path: Path)
     assert (cell.value, cell.data_type) == ("#N/A", "e")
     assert field_values(store, "requests", "number")[1] == 1  # the other row got its №
     assert "#N/A" in field_values(store, "requests", "check")[0]
+
+
+def test_the_history_says_new_request_for_a_first_sight(tmp_path: Path) -> None:
+    store, settings = make_workbook(tmp_path, {"requests": [request()]})
+    sync(store, settings, now=NOW)
+    rows = tab_rows(store, "changes")
+    header = rows[0]
+    was = header.index(SCHEMA["changes"].header("old"))
+    field = header.index(SCHEMA["changes"].header("field"))
+    first = [r for r in rows[1:] if r[field] == "Тема"]
+    assert first and all(r[was] == "новое обращение" for r in first)
+    # A field first filled later on a known request is not a new request.
+    book = openpyxl.load_workbook(settings.workbook_path)
+    status_col = REQ.fields.index("status") + 1
+    book[REQ.title].cell(row=2, column=status_col, value="В работе")
+    book.save(settings.workbook_path)
+    sync(store, settings, now=NOW)
+    later = [r for r in tab_rows(store, "changes")[1:] if r[field] == "Статус"]
+    assert later[-1][was] == "Новое"

@@ -17,6 +17,10 @@ from journaldesk.sheet.textfmt import is_blank, moment
 TRACKED = ("status", "assignee", "topic", "resolved_at", "consultation")
 
 
+# «Было» of the first rows the history holds for a request.
+FIRST_SIGHT = "новое обращение"
+
+
 def display(value: object) -> str:
     """A value as the history shows it: moments as ДД.ММ.ГГГГ ЧЧ:ММ, empty as ''."""
     if value.__class__ is str:
@@ -68,17 +72,22 @@ def audit_rows(
     current.columns = [req.header(f) for f in fields]
     long = current.stack(future_stack=True).map(display)
     long.index.names = ["number", "field"]
-    before = last_known(audit).reindex(long.index)
+    known = last_known(audit)
+    before = known.reindex(long.index)
     unseen = before.isna()
     changed = (unseen & (long != "")) | (~unseen & (long != before.fillna("")))
+    # A request the history has never seen: «Было» says so instead of an empty quote.
+    seen_numbers = set(known.index.get_level_values(0)) if len(known) else set()
     out = []
     for (number, field_header), new in long[changed].items():
         old = before.get((number, field_header))
+        if pd.isna(old):
+            old = "" if int(number) in seen_numbers else FIRST_SIGHT
         out.append(
             {
                 "number": int(number),
                 "field": field_header,
-                "old": "" if pd.isna(old) else old,
+                "old": old,
                 "new": new,
                 "at": at,
                 "job": job,

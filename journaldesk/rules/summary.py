@@ -57,6 +57,8 @@ from journaldesk.sheet.vocab import (
 _SCHEMA = load_schema()
 
 NO_TOPIC = "(тема не указана)"
+# A topic typed but not one of the list (a note in «Проверка» asks to fix it).
+OTHER_TOPIC = "(тема не из списка)"
 TREND_WEEKS = 8
 OVERDUE_LIST_LIMIT = 15
 QUOTE_LIMIT = 90
@@ -274,9 +276,13 @@ class _Requests:
     due_state: np.ndarray
 
 
-def _request_arrays(plan: SheetPlan, tz: str) -> _Requests:
+def _request_arrays(plan: SheetPlan, tz: str, raw_topic: pd.Series | None = None) -> _Requests:
     eff = plan.requests.effective
-    topics = eff["topic"].astype(object).where(eff["topic"].notna(), NO_TOPIC)
+    missing = NO_TOPIC
+    if raw_topic is not None:
+        typed = raw_topic.reindex(eff.index).map(lambda v: not is_blank(v))
+        missing = pd.Series(NO_TOPIC, index=eff.index, dtype=object).where(~typed, OTHER_TOPIC)
+    topics = eff["topic"].astype(object).where(eff["topic"].notna(), missing)
     return _Requests(
         index=eff.index,
         number=pd.to_numeric(eff["number"], errors="coerce").to_numpy(float),
@@ -473,7 +479,7 @@ def week_figures(
         calendar = build_calendar(
             parsed["schedule"].frame, parsed["calendar"].frame, tz=tz, earliest=earliest, now=now
         )
-    req = _request_arrays(plan, sheet_tz)
+    req = _request_arrays(plan, sheet_tz, parsed["requests"].raw.get("topic"))
     audit = parsed["changes"].frame
 
     figures = WeekFigures(

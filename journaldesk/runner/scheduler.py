@@ -769,10 +769,11 @@ class Runner:
 def summary_line(result: Any) -> str:
     """A Russian line about a summary run (report.SummaryResult, or anything else)."""
     figures = getattr(result, "figures", None)
+    # The line follows the job's title («Еженедельная сводка: …»): it does not say «сводка» again.
     if figures is None:
-        return "сводка сформирована"
+        return "сформирована"
     line = (
-        f"сводка за неделю с {day(figures.week_start)}: поступило {figures.received}, "
+        f"неделя с {day(figures.week_start)}: поступило {figures.received}, "
         f"решено {figures.resolved}"
     )
     folder = getattr(result, "folder", None)

@@ -21,6 +21,7 @@ from google.auth.exceptions import TransportError as _AuthTransportError
 from gspread.exceptions import APIError
 
 from journaldesk.errors import OutsideFailure
+from journaldesk.sheet.textfmt import decimal
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,15 @@ def call_with_retry(
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        # «повтор через 0.0 с» reads as a fault: say «сразу», and use a decimal comma.
+        when = "сразу" if wait < 0.05 else f"через {decimal(wait)} с"
         log.warning(
-            "%s: %s; попытка %d из %d, повтор через %.1f с",
+            "%s: %s; попытка %d из %d, повтор %s",
             what,
             describe_failure(exc) if exc else "ошибка",
             state.attempt_number,
             policy.max_attempts,
-            wait,
+            when,
         )
 
     started = policy.clock()
