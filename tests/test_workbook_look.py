@@ -306,3 +306,36 @@ def test_google_gets_the_same_look_through_init(sheets_server: Any, google_store
     # Wrapping and greying the program columns left their date formats alone.
     assert described[tab.title]["format_cols"][tab.fields.index("due_at") + 1] == "DD.MM.YYYY HH:MM"
     assert plan_init(store.read(), store.describe()).is_empty()
+
+
+def test_google_init_takes_the_amber_off_finished_rows(
+    sheets_server: Any, google_store: Any
+) -> None:
+    from journaldesk.store.base import InitPlan
+
+    sid = sheets_server.create_spreadsheet("Старая", {})
+    store = google_store(sid)
+    store.apply_init(plan_init(store.read(), store.describe()))
+    tab = SCHEMA["requests"]
+    col = tab.fields.index("due_state") + 1
+    # What the first versions of init added: finished-late rows painted amber like a warning.
+    google_store(sid).apply_init(
+        InitPlan(highlights=[(tab.title, col, {"Решено с опозданием": "amber"})])
+    )
+    old = google_store(sid)
+    assert old.describe()[tab.title]["highlight_values"][col]["Решено с опозданием"] == "amber"
+
+    fresh = google_store(sid)
+    plan = plan_init(fresh.read(), fresh.describe())
+    assert [(t, c) for t, c, _ in plan.highlights] == [(tab.title, col)]
+    fresh.apply_init(plan)
+    again = google_store(sid)
+    described = again.describe()
+    assert described[tab.title]["highlight_values"][col] == {
+        "Просрочено": "red",
+        "Под угрозой": "amber",
+    }
+    consent = SCHEMA["consent"]
+    consent_col = consent.fields.index("state") + 1
+    assert len(described[consent.title]["highlight_values"][consent_col]) == 3  # untouched
+    assert plan_init(again.read(), described).is_empty()

@@ -396,6 +396,27 @@ def look_requests(sheet_id: int, look: TabLook) -> list[dict[str, Any]]:
     return requests
 
 
+def _text_rule(rule: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(value, colour name) of a «text is exactly» colour rule; (None, None) for another rule.
+    The colour name is the one of HIGHLIGHT_COLORS the background matches, else None."""
+    boolean = rule.get("booleanRule", {})
+    condition = boolean.get("condition", {})
+    values = condition.get("values", [])
+    if condition.get("type") != "TEXT_EQ" or len(values) != 1:
+        return None, None
+    background = boolean.get("format", {}).get("backgroundColor")
+    colour = next(
+        (
+            name
+            for name, rgb in HIGHLIGHT_COLORS.items()
+            if background
+            and all(abs(float(background.get(k, 0)) - v) < 0.01 for k, v in rgb.items())
+        ),
+        None,
+    )
+    return str(values[0].get("userEnteredValue", "")), colour
+
+
 def _grid_cols(grid_range: Mapping[str, Any], column_count: int) -> range:
     start = int(grid_range.get("startColumnIndex", 0))
     end = int(grid_range.get("endColumnIndex", column_count))
@@ -441,6 +462,8 @@ class GoogleStore:
         self._sheet_ids: dict[str, int] = {}
         self._grid: dict[str, tuple[int, int]] = {}  # title -> (rowCount, columnCount)
         self._data_rows: dict[str, int] = {}
+        # Colour rules by tab as describe() saw them: (index, columns, text, colour name).
+        self._rules: dict[str, list[tuple[int, set[int], str | None, str | None]]] = {}
         self._time_zone: str | None = None
 
     # ---------------------------------------------------------------- plumbing
@@ -746,9 +769,19 @@ class GoogleStore:
                         if fmt:
                             format_cols[col] = fmt
             highlight_cols: set[int] = set()
-            for rule in sheet.get("conditionalFormats", []):
+            highlight_values: dict[int, dict[str, str | None]] = {}
+            rules: list[tuple[int, set[int], str | None, str | None]] = []
+            for index, rule in enumerate(sheet.get("conditionalFormats", [])):
+                cols: set[int] = set()
                 for grid_range in rule.get("ranges", []):
-                    highlight_cols.update(_grid_cols(grid_range, column_count))
+                    cols.update(_grid_cols(grid_range, column_count))
+                highlight_cols.update(cols)
+                value, colour = _text_rule(rule)
+                rules.append((index, cols, value, colour))
+                if value is not None:
+                    for col in cols:
+                        highlight_values.setdefault(col, {})[value] = colour
+            self._rules[title] = rules
             protected_cols: set[int] = set()
             for protected in sheet.get("protectedRanges", []):
                 if "range" in protected:
@@ -759,6 +792,7 @@ class GoogleStore:
                 "dropdown_values": dropdown_values,
                 "format_cols": format_cols,
                 "highlight_cols": highlight_cols,
+                "highlight_values": highlight_values,
                 "protected_cols": protected_cols,
                 "filtered": "basicFilter" in sheet,
                 "max_row": int(grid.get("rowCount", 0)),
@@ -875,8 +909,28 @@ class GoogleStore:
                     }
                 }
             )
+        # A colour that now means something else goes first (highest index first, so the
+        # indexes of the rules still to delete hold); the wanted ones already there stay.
+        present: dict[tuple[str, int], set[str]] = {}
+        doomed: dict[str, set[int]] = {}
+        for title, col, colors in plan.highlights:
+            for index, cols, value, colour in self._rules.get(title, []):
+                if col not in cols or value is None:
+                    continue
+                if colors.get(value) == colour:
+                    present.setdefault((title, col), set()).add(value)
+                else:
+                    doomed.setdefault(title, set()).add(index)
+        for title, indexes in doomed.items():
+            for index in sorted(indexes, reverse=True):
+                requests.append(
+                    {"deleteConditionalFormatRule": {"sheetId": sheet_ids[title], "index": index}}
+                )
+            self._rules.pop(title, None)  # the indexes are spent: describe() again to know
         for title, col, colors in plan.highlights:
             for value, color in colors.items():
+                if value in present.get((title, col), set()):
+                    continue
                 requests.append(
                     {
                         "addConditionalFormatRule": {

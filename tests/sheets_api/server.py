@@ -1499,6 +1499,18 @@ class SheetsApiServer:
         sheet.conditional_formats.insert(index, rule)
         return {}
 
+    def _req_deleteConditionalFormatRule(self, book: Spreadsheet, spec: dict) -> dict:
+        sheet = book.sheet_by_id(int(spec.get("sheetId", 0)))
+        index = int(spec.get("index", 0))
+        if not 0 <= index < len(sheet.conditional_formats):
+            raise ApiError(
+                400,
+                f"Invalid requests[0].deleteConditionalFormatRule: No conditional format on "
+                f"sheet {sheet.sheet_id} at index {index}.",
+            )
+        del sheet.conditional_formats[index]
+        return {}
+
     def _req_addProtectedRange(self, book: Spreadsheet, spec: dict) -> dict:
         protected = copy.deepcopy(spec.get("protectedRange", {}))
         grid_range = protected.get("range", {})
