@@ -29,13 +29,14 @@ from journaldesk.store.retry import RetryPolicy
 from journaldesk.store.workbook import WorkbookStore
 from tests.corpus.grids import google_grid, workbook_grid
 from tests.helpers import REQ, at, make_workbook, request
+from tests.sheets_api.fixtures import is_reread
 
 NOW = at("01.12.2026 15:10")
 ROWS = [request(description=f"обращение {i}") for i in range(5)]
 
 
 def _is_reread(method: str, path: str, query: dict, body: Any) -> bool:
-    return query.get("majorDimension") == ["COLUMNS"]
+    return is_reread(method, path, query, body)
 
 
 def _expected_after_a_clean_sync(make_google_sheet) -> dict:
@@ -84,6 +85,8 @@ def test_one_slow_reply_past_the_timeout_is_retried(google_sheet, make_google_sh
     store = google_sheet.reopen()
     store._client.set_timeout(0.2)
     server.slow_next(0.6)  # the metadata read: the client gives up, tries again
+    # Later calls (the batch that tags rows) may take the local server longer than 0.2 s.
+    server.before_next(is_reread, lambda srv: store._client.set_timeout(10.0))
     report = sync(store, google_sheet.settings, now=NOW)
     assert report.wrote
     assert _comparable(google_grid(server, sid)) == _expected_after_a_clean_sync(make_google_sheet)

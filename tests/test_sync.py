@@ -179,11 +179,11 @@ class EditBeforeWrite:
     def __getattr__(self, name):
         return getattr(self.store, name)
 
-    def read_columns_many(self, spec):
+    def locate(self, spec, **kwargs):
         if not self.done:
             self.done = True
             self.edit()
-        return self.store.read_columns_many(spec)
+        return self.store.locate(spec, **kwargs)
 
 
 def test_rows_inserted_above_between_read_and_write_keep_values_on_their_rows(

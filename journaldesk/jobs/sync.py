@@ -9,6 +9,7 @@ is aimed at the row that still holds the same request, found by its identity, ne
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -32,7 +33,7 @@ from journaldesk.sheet.frames import ParsedTab, parse_snapshot
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import blank_mask, decimal, is_blank
 from journaldesk.sheet.vocab import AT_RISK, OPEN_DUE_STATES, OVERDUE, RUN_OK, RUN_WITH_NOTES
-from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Snapshot, Store
+from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Located, RowsGone, Snapshot, Store
 
 # Re-exported: the sync's plan is what the report, the runner and the notebook read too.
 __all__ = [
@@ -132,18 +133,35 @@ def remap_rows(before: list[tuple[str, ...]], after: list[tuple[str, ...]]) -> d
     return mapping
 
 
-def aim(
-    store: Store, pending: list[Pending], parsed: dict[str, ParsedTab], schema: Schema
-) -> tuple[list[CellWrite], int]:
-    """Turn pending cells into writes aimed at where their rows are *now*.
+@dataclass
+class Aimed:
+    """Writes aimed at rows as they are now, and what to check when the write has landed."""
 
-    One narrow re-read of every tab with pending row cells, in one call (the identity columns
-    and the auto-filled columns). A row that moved is followed; a row that vanished or became
-    ambiguous is skipped; an auto-fill whose cell a person filled meanwhile is dropped.
-    Returns (writes, skipped).
+    writes: list[CellWrite]
+    skipped: int
+    # tag -> (tab title, identity fields' columns, the identity the row held when located)
+    expected: dict[str, tuple[str, list[int], tuple[str, ...]]] = field(default_factory=dict)
+    # tab title -> the located rows (identity and auto columns) and their columns, for repairs
+    located: dict[str, tuple[list[int], int, list[list[object]]]] = field(default_factory=dict)
+
+
+def aim(
+    store: Store,
+    pending: list[Pending],
+    parsed: dict[str, ParsedTab],
+    schema: Schema,
+    *,
+    grow: dict[str, int] | None = None,
+) -> Aimed:
+    """Turn pending cells into writes aimed at the rows that hold their requests *now*.
+
+    One re-read of the identity and auto-filled columns of every tab with pending cells, with
+    each row's tag from the same moment (one call). Rows are matched by content: a row that
+    moved is followed, one that vanished or became ambiguous is skipped, an auto fill whose
+    cell a person filled meanwhile is dropped. Rows that have no tag yet are tagged in one more
+    call, which answers with the sheet as it left it, and are matched again by content there.
+    Each write then carries its row's tag, so it lands on that row wherever it is by then.
     """
-    writes: list[CellWrite] = []
-    skipped = 0
     by_tab: dict[str, list[Pending]] = {}
     for p in pending:
         by_tab.setdefault(p.tab, []).append(p)
@@ -153,42 +171,130 @@ def aim(
         ids = identity_fields(p_tab.tab)
         fills = sorted({p.field for p in items if p.only_if_empty})
         layout[key] = (ids, fills, [p_tab.col_index[f] for f in ids + fills])
-    fresh_by_title = store.read_columns_many(
-        {parsed[key].tab.title: cols for key, (_, _, cols) in layout.items()}
-    )
+    spec = {parsed[key].tab.title: cols for key, (_, _, cols) in layout.items()}
+    located = store.locate(spec, grow=grow)
+
+    def match(found: dict[str, Located]) -> dict[str, dict[int, int]]:
+        """tab key -> {row position in the read: row position now}."""
+        out = {}
+        for key in by_tab:
+            p_tab = parsed[key]
+            ids, _, cols = layout[key]
+            columns = [p_tab.raw[f].to_numpy(dtype=object) for f in ids]
+            before = [tuple(map(_key, cells)) for cells in zip(*columns, strict=True)]
+            rows = found[p_tab.tab.title].rows[1:]
+            after = [tuple(_key(v) for v in _pad(row, len(cols))[: len(ids)]) for row in rows]
+            out[key] = remap_rows(before, after)
+        return out
+
+    mapping = match(located)
+    untagged: dict[str, list[int]] = {}
+    for key, items in by_tab.items():
+        title = parsed[key].tab.title
+        tags = located[title].tags
+        if tags is None:
+            continue
+        row_pos = {r: i for i, r in enumerate(parsed[key].raw.index)}
+        for p in items:
+            pos = mapping[key].get(row_pos[p.row])
+            if pos is not None and tags[pos + 1] is None:
+                untagged.setdefault(title, []).append(pos + 2)
+    if untagged:
+        located = store.tag_rows(untagged, spec)
+        mapping = match(located)
+
+    aimed = Aimed([], 0)
     for key, items in by_tab.items():
         p_tab = parsed[key]
         tab = p_tab.tab
         ids, fills, cols = layout[key]
-        fresh = fresh_by_title[tab.title]
-        snap_rows = list(p_tab.raw.index)
-        columns = [p_tab.raw[f].to_numpy(dtype=object) for f in ids]
-        before = [tuple(map(_key, cells)) for cells in zip(*columns, strict=True)]
-        after = [tuple(_key(v) for v in _pad(row, len(cols))[: len(ids)]) for row in fresh[1:]]
-        mapping = remap_rows(before, after)
-        row_pos = {r: i for i, r in enumerate(snap_rows)}
+        found = located[tab.title]
+        aimed.located[tab.title] = (cols, len(ids), found.rows[1:])
+        row_pos = {r: i for i, r in enumerate(p_tab.raw.index)}
         for p in items:
-            pos = mapping.get(row_pos[p.row])
+            pos = mapping[key].get(row_pos[p.row])
             if pos is None:
-                skipped += 1
+                aimed.skipped += 1
                 continue
-            now_row = pos + 2  # fresh[0] is the header row, sheet rows are 1-based
-            if p.only_if_empty:
-                current = _pad(fresh[pos + 1], len(cols))[len(ids) + fills.index(p.field)]
-                if not is_blank(current):
-                    skipped += 1
-                    continue
-            column = tab.col(p.field)
-            writes.append(
+            tag = found.tags[pos + 1] if found.tags is not None else None
+            if found.tags is not None and tag is None:
+                aimed.skipped += 1  # its tag landed elsewhere: tagged again next run
+                continue
+            row = _pad(found.rows[pos + 1], len(cols))
+            if p.only_if_empty and not is_blank(row[len(ids) + fills.index(p.field)]):
+                aimed.skipped += 1
+                continue
+            if tag is not None:
+                identity = tuple(_key(v) for v in row[: len(ids)])
+                aimed.expected[tag] = (tab.title, cols[: len(ids)], identity)
+            aimed.writes.append(
                 CellWrite(
                     tab.title,
-                    now_row,
+                    pos + 2,  # found.rows[0] is the header row, sheet rows are 1-based
                     p_tab.col_index[p.field],
                     p.value,
-                    NUMBER_FORMATS.get(column.type),
+                    NUMBER_FORMATS.get(tab.col(p.field).type),
+                    tag,
                 )
             )
-    return writes, skipped
+    return aimed
+
+
+def misplaced_fills(aimed: Aimed, landed: dict[str, list[object]]) -> list[CellWrite]:
+    """After the write: auto fills that landed on a row holding another request (a sort moved
+    the contents but not the tags, in the instant before the write), and the writes that put
+    back what that request's cells held when located. Derived cells there are left: the next
+    sync recomputes them. Staff cells are never in a write, so never need this."""
+    repairs = []
+    by_tag: dict[str, list[CellWrite]] = {}
+    for w in aimed.writes:
+        if w.tag is not None:
+            by_tag.setdefault(w.tag, []).append(w)
+    for tag, values in landed.items():
+        title, id_cols, expected = aimed.expected.get(tag, ("", [], ()))
+        if not title:
+            continue
+        # The identity cells this write filled (a new request's №) are not compared.
+        written = {w.col for w in by_tag.get(tag, [])}
+        keep = [i for i, c in enumerate(id_cols) if c not in written]
+        now = tuple(_key(values[c - 1] if c - 1 < len(values) else None) for c in id_cols)
+        if [now[i] for i in keep] == [expected[i] for i in keep]:
+            continue
+        cols, n_ids, rows = aimed.located[title]
+        held = [
+            r for r in rows if [_key(_pad(r, len(cols))[i]) for i in keep] == [now[i] for i in keep]
+        ]
+        for w in by_tag.get(tag, []):
+            if w.col not in cols[n_ids:]:
+                continue
+            if len(held) != 1:
+                log.warning(
+                    "Лист «%s»: после записи в строке оказалось другое обращение, и прежнее "
+                    "значение столбца %s не установить; проверьте строку %s",
+                    title,
+                    w.col,
+                    w.row,
+                )
+                continue
+            before = _pad(held[0], len(cols))[cols.index(w.col)]
+            repairs.append(CellWrite(title, w.row, w.col, before, w.number_format, tag))
+    return repairs
+
+
+def land(store: Store, aimed: Aimed, cells: list[CellWrite]) -> bool:
+    """Write the aimed cells and `cells` (rows appended to the log tabs) in one call, then put
+    back any auto fill that landed on another request (see misplaced_fills; one call more, only
+    then). False when a tagged row was deleted since it was located: nothing was written."""
+    try:
+        landed = store.write(aimed.writes + cells) or {}
+    except RowsGone:
+        return False
+    repairs = misplaced_fills(aimed, landed)
+    if repairs:
+        aimed.skipped += len(repairs)
+        with contextlib.suppress(RowsGone):
+            store.write(repairs)
+    return True
 
 
 def _pad(row: list, n: int) -> list:
@@ -289,7 +395,13 @@ def sync(
         if not plan.pending and not plan.history:
             return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
 
-        writes, report.moved = aim(store, plan.pending, parsed, schema)
+        # The log tabs grow by this run's rows: room is made in the re-read call.
+        logs = {
+            parsed["changes"].tab.title: parsed["changes"].last_row + len(plan.history),
+            parsed["log"].tab.title: parsed["log"].last_row + 1,
+        }
+        aimed = aim(store, plan.pending, parsed, schema, grow=logs)
+        writes, report.moved = aimed.writes, aimed.skipped
         number_col = (schema["requests"].title, parsed["requests"].col_index["number"])
         given = {w.value for w in writes if (w.title, w.col) == number_col}
         # A new row that moved before its № was written gets a new № next time: keep its
@@ -307,8 +419,16 @@ def sync(
         # The write itself is the last call: count it in the row that goes with it.
         report.api_calls = store.api_calls - calls0 + 1
         journal = append_cells(parsed["log"], [journal_row(report, local_now(now, sheet_tz))])
-        store.write(writes + history_cells + journal)
+        if not land(store, aimed, history_cells + journal):
+            report.moved = len(writes)
+            return _no_write(
+                report,
+                store.api_calls - calls0,
+                clock() - t0,
+                "строку удалили во время записи, всё отложено до следующего запуска",
+            )
         report.wrote = True
+        report.moved = aimed.skipped
         report.api_calls = store.api_calls - calls0
     # The command or the runner logs the run's one line; this detail is for debugging.
     log.debug("Синхронизация: %s", report.summary_ru())

@@ -6,9 +6,18 @@ import os
 from pathlib import Path
 
 from journaldesk.settings import Settings
-from journaldesk.store.base import CellWrite, InitPlan, Snapshot, Store, TabData
+from journaldesk.store.base import CellWrite, InitPlan, Located, RowsGone, Snapshot, Store, TabData
 
-__all__ = ["CellWrite", "InitPlan", "Snapshot", "Store", "TabData", "open_store"]
+__all__ = [
+    "CellWrite",
+    "InitPlan",
+    "Located",
+    "RowsGone",
+    "Snapshot",
+    "Store",
+    "TabData",
+    "open_store",
+]
 
 
 def open_store(settings: Settings, *, create: bool = False) -> Store:

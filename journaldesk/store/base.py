@@ -46,6 +46,22 @@ class CellWrite:
     col: int
     value: CellValue
     number_format: str | None = None
+    # The row's tag: when given, the cell is written to the row that holds this tag when the
+    # write lands, wherever it has moved (`row` is then only where it was last seen).
+    tag: str | None = None
+
+
+@dataclass
+class Located:
+    """Rows re-read just before a write: values of the asked columns and each row's tag, taken
+    together in one call so that they belong to each other. rows[0] is the header row."""
+
+    rows: list[list[RawValue]]
+    tags: list[str | None] | None  # None: the store writes by position (workbook)
+
+
+class RowsGone(Exception):
+    """A tagged row was deleted between the re-read and the write: nothing was written."""
 
 
 @dataclass
@@ -127,8 +143,31 @@ class Store(Protocol):
     def read_columns_many(self, spec: Mapping[str, list[int]]) -> dict[str, list[list[RawValue]]]:
         """Re-read some columns of several tabs in ONE call: {title: rows as read_columns}."""
 
-    def write(self, cells: list[CellWrite]) -> None:
-        """Write these cells in one batch; all or nothing."""
+    def locate(
+        self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
+    ) -> dict[str, Located]:
+        """Re-read these 1-based columns of several tabs with each row's tag, in ONE call,
+        making room first for rows up to `grow[title]` (same call)."""
+
+    def tag_rows(
+        self, rows: Mapping[str, list[int]], spec: Mapping[str, list[int]]
+    ) -> dict[str, Located]:
+        """Tag these sheet rows and re-read `spec` as the tagging left the sheet, in ONE call.
+
+        Tags land by position: the caller finds rows again by their content in what this
+        returns, never by where it asked a tag to go.
+        """
+
+    def write(self, cells: list[CellWrite]) -> dict[str, list[RawValue]]:
+        """Write these cells in one batch; all or nothing.
+
+        Returns, per tag written, that row's values as the write left them (for a check that
+        the row still holds the request it was aimed at); {} for a store without tags.
+        Raises RowsGone when a tagged row no longer exists (nothing is written then).
+        """
+
+    def append_rows(self, title: str, rows: list[list[CellValue]]) -> None:
+        """Add rows after the last row holding data, found when the write lands (one call)."""
 
     def describe(self) -> dict[str, Any]:
         """What `init` and `doctor` need to know: tab titles, frozen rows, validations, formats."""

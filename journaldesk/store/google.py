@@ -4,8 +4,16 @@ Every call goes through gspread's own HTTP client (`fetch_sheet_metadata`, `valu
 `values_batch_update`, `batch_update`) on an authorised session, wrapped in our bounded retry
 (journaldesk.store.retry). Building a store does no network I/O; the first call fetches a token.
 
-API budget: read() is one metadata read plus one values batch read of every tab,
-read_columns() one batch read, write() one batch write, whatever the row count.
+API budget: read() is one metadata read (which also gives each row's tag) plus one values batch
+read of every tab; locate() one read of rows with their tags; tag_rows() one batch update that
+tags rows and answers with the rows as it left them; write() one batch write; append_rows() one
+batch update. Whatever the row count.
+
+Rows are found by developer metadata: each data row of a tab the sync writes to carries one
+row-located metadata entry (key TAG_KEY, a random value). Google moves it with its row when rows
+are inserted, deleted or moved, and deletes it with its row; writes go through
+values:batchUpdateByDataFilter aimed at the tag, so they land on the row that holds it when the
+write lands. See docs/design-notes.md.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import json
 import logging
 import math
 import re
+import secrets
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -30,14 +39,17 @@ from google.auth.exceptions import RefreshError
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2.service_account import Credentials
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_DRIVE_URL
+from gspread.urls import SPREADSHEET_DRIVE_URL, SPREADSHEETS_API_V4_BASE_URL
 
 from journaldesk.errors import OutsideFailure, SettingsError, SheetNotShared, StoreUnavailable
 from journaldesk.sheet.grid import a1_start, column_letter, quote_title
 from journaldesk.store.base import (
+    CellValue,
     CellWrite,
     InitPlan,
+    Located,
     RawValue,
+    RowsGone,
     Snapshot,
     TabData,
     TabLook,
@@ -74,6 +86,11 @@ NEW_TAB_ROWS = 1000
 NEW_TAB_MIN_COLUMNS = 26
 # Rows added beyond what a write needs when a tab's grid must grow.
 GROW_HEADROOM_ROWS = 500
+# Rows beyond those last read that a re-read looks at: requests typed or pasted meanwhile.
+VIEW_SPARE_ROWS = 200
+# The developer metadata key of a row tag; the value is the row's own random token.
+TAG_KEY = "journaldesk.row"
+_TAG_FIELDS = "developerMetadata(metadataKey,metadataValue)"
 
 
 # ------------------------------------------------------------------------------- settings
@@ -423,6 +440,62 @@ def _grid_cols(grid_range: Mapping[str, Any], column_count: int) -> range:
     return range(start + 1, end + 1)
 
 
+def _row_tags(blocks: list[dict]) -> list[str | None]:
+    """The tag of each sheet row (index 0 = row 1) from GridData blocks' rowMetadata."""
+    tags: list[str | None] = []
+    for block in blocks:
+        start = int(block.get("startRow", 0))
+        for i, props in enumerate(block.get("rowMetadata", [])):
+            while len(tags) <= start + i:
+                tags.append(None)
+            for item in props.get("developerMetadata", []):
+                if item.get("metadataKey") == TAG_KEY and tags[start + i] is None:
+                    tags[start + i] = str(item.get("metadataValue", ""))
+    return tags
+
+
+def _effective(cell: Mapping[str, Any]) -> RawValue:
+    """A CellData's value as an UNFORMATTED_VALUE read gives it (an error as its text)."""
+    value = cell.get("effectiveValue")
+    if not value:
+        return None
+    if "errorValue" in value:
+        return cell.get("formattedValue") or "#ERROR!"
+    return _clean(next(iter(value.values()), None))
+
+
+def _grid_rows(blocks: list[dict]) -> list[list[RawValue]]:
+    """Sheet rows (index 0 = row 1) of GridData blocks, each from column A."""
+    rows: list[list[RawValue]] = []
+    for block in blocks:
+        start_row = int(block.get("startRow", 0))
+        start_col = int(block.get("startColumn", 0))
+        for i, row in enumerate(block.get("rowData", [])):
+            while len(rows) <= start_row + i:
+                rows.append([])
+            values = [_effective(c) for c in row.get("values", [])]
+            target = rows[start_row + i]
+            target.extend([None] * (start_col + len(values) - len(target)))
+            target[start_col : start_col + len(values)] = values
+    return rows
+
+
+def new_tag() -> str:
+    """A fresh row tag: random, so two runs never hand out the same one."""
+    return secrets.token_hex(8)
+
+
+def tag_filter(tag: str) -> dict[str, Any]:
+    """The DataFilter that selects the row holding this tag, wherever it is now."""
+    return {
+        "developerMetadataLookup": {
+            "locationType": "ROW",
+            "metadataKey": TAG_KEY,
+            "metadataValue": tag,
+        }
+    }
+
+
 # ------------------------------------------------------------------------------- the store
 
 
@@ -614,6 +687,110 @@ class GoogleStore:
             out[title] = [[c[i] if i < len(c) else None for c in columns] for i in range(height)]
         return out
 
+    # ---------------------------------------------------------------- rows with their tags
+
+    _VIEW_FIELDS = (
+        "sheets(properties(sheetId,title),data(startRow,startColumn,"
+        f"rowData.values(effectiveValue,formattedValue),rowMetadata.{_TAG_FIELDS}))"
+    )
+
+    def _view_ranges(self, spec: Mapping[str, list[int]]) -> list[str]:
+        # One block per tab from column A to the last column asked: its row metadata and its
+        # values come from the same moment. Rows: those read plus room for rows inserted since
+        # (Google answers one row metadata entry per grid row, and grids keep spare rows).
+        out = []
+        for title, cols in spec.items():
+            if cols:
+                last = self._data_rows.get(title, 0) + VIEW_SPARE_ROWS
+                out.append(f"{quote_title(title)}!A1:{column_letter(max(cols))}{last}")
+        return out
+
+    def _view(self, sheets: list[dict], spec: Mapping[str, list[int]]) -> dict[str, Located]:
+        out: dict[str, Located] = {}
+        by_title = {s.get("properties", {}).get("title", ""): s for s in sheets}
+        for title, cols in spec.items():
+            sheet = by_title.get(title, {})
+            blocks = sheet.get("data", [])
+            rows = _grid_rows(blocks)
+            tags = _row_tags(blocks)
+            height = len(rows)
+            while height and not any(v is not None for v in rows[height - 1]):
+                height -= 1
+            picked = [[r[c - 1] if c - 1 < len(r) else None for c in cols] for r in rows[:height]]
+            out[title] = Located(
+                picked, [tags[i] if i < len(tags) else None for i in range(height)]
+            )
+        return out
+
+    def locate(
+        self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
+    ) -> dict[str, Located]:
+        """These columns of several tabs with each row's tag, from ONE read (rows and tags
+        of the same moment); growing a tab for rows up to grow[title] makes it a batch update."""
+        self._ensure_metadata()
+        growth: list[dict] = []
+        for title, last_row in (grow or {}).items():
+            growth += self._growth(title, last_row, 0)
+        if growth:
+            return self._batch_with_view(growth, spec, "подготовка записи")
+        if not spec:
+            return {}
+        metadata = self._call(
+            "повторное чтение строк таблицы",
+            lambda: self._http.fetch_sheet_metadata(
+                self.key, params={"ranges": self._view_ranges(spec), "fields": self._VIEW_FIELDS}
+            ),
+        )
+        return self._view(metadata.get("sheets", []), spec)
+
+    def tag_rows(
+        self, rows: Mapping[str, list[int]], spec: Mapping[str, list[int]]
+    ) -> dict[str, Located]:
+        """Tag these sheet rows (developer metadata on the row) and answer with `spec` as the
+        batch left the sheet: ONE spreadsheets.batchUpdate."""
+        self._ensure_metadata()
+        requests = [
+            {
+                "createDeveloperMetadata": {
+                    "developerMetadata": {
+                        "metadataKey": TAG_KEY,
+                        "metadataValue": new_tag(),
+                        "location": {
+                            "dimensionRange": {
+                                "sheetId": self._sheet_ids[title],
+                                "dimension": "ROWS",
+                                "startIndex": row - 1,
+                                "endIndex": row,
+                            }
+                        },
+                        "visibility": "DOCUMENT",
+                    }
+                }
+            }
+            for title, numbers in rows.items()
+            for row in sorted(set(numbers))
+        ]
+        if not requests:
+            return self.locate(spec)
+        return self._batch_with_view(requests, spec, "пометка строк таблицы")
+
+    def _batch_with_view(
+        self, requests: list[dict], spec: Mapping[str, list[int]], what: str
+    ) -> dict[str, Located]:
+        body = {
+            "requests": requests,
+            "includeSpreadsheetInResponse": bool(spec),
+            "responseRanges": self._view_ranges(spec),
+            "responseIncludeGridData": bool(spec),
+        }
+        url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.key}:batchUpdate"
+        fields = f"replies,updatedSpreadsheet({self._VIEW_FIELDS})"
+        reply = self._call(
+            what,
+            lambda: self._http.request("post", url, json=body, params={"fields": fields}).json(),
+        )
+        return self._view(reply.get("updatedSpreadsheet", {}).get("sheets", []), spec)
+
     # ---------------------------------------------------------------- writes
 
     def _value_ranges(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> list[dict]:
@@ -624,23 +801,38 @@ class GoogleStore:
                 data.append({"range": f"{quote_title(title)}!{a1}", "values": rows})
         return data
 
-    def write(self, cells: list[CellWrite]) -> None:
-        """Write these cells in one values batch update, RAW: text stays text, never a formula."""
+    def write(self, cells: list[CellWrite]) -> dict[str, list[RawValue]]:
+        """Write these cells in one batch, RAW: text stays text, never a formula.
+
+        Cells with a tag go to the row holding that tag when the write lands
+        (values:batchUpdateByDataFilter; null leaves a cell as it is), the others by position
+        in the same call. Returns each tagged row's values as the write left them.
+        """
         if not cells:
-            return
+            return {}
         zone = self._zone()
         by_title: dict[str, dict[tuple[int, int], Any]] = {}
+        by_tag: dict[tuple[str, str], dict[int, Any]] = {}
         for cell in cells:
             if cell.row < 1 or cell.col < 1:
                 raise ValueError(f"row and col are 1-based: {cell}")
-            by_title.setdefault(cell.title, {})[(cell.row, cell.col)] = to_json_value(
-                cell.value, zone
-            )
-        growth = self._growth_requests(by_title)
+            value = to_json_value(cell.value, zone)
+            if cell.tag is not None:
+                by_tag.setdefault((cell.title, cell.tag), {})[cell.col] = value
+            else:
+                by_title.setdefault(cell.title, {})[(cell.row, cell.col)] = value
+        growth = self._growth_requests(by_title) if by_title else []
+        if by_tag:
+            if growth:  # rare: sync makes room in locate(); other callers write by position
+                self._call(
+                    "подготовка записи",
+                    lambda: self._http.batch_update(self.key, {"requests": growth}),
+                )
+            return self._write_by_filter(by_tag, by_title)
         if not growth:
             body = {"valueInputOption": "RAW", "data": self._value_ranges(by_title)}
             self._call("запись в таблицу", lambda: self._http.values_batch_update(self.key, body))
-            return
+            return {}
         # values:batchUpdate cannot grow a tab, so a write past its last row goes as ONE
         # spreadsheets:batchUpdate: the rows added, then the cells as typed values (a string
         # stays a string, never a formula). Still one call, all or nothing.
@@ -648,6 +840,82 @@ class GoogleStore:
         self._call(
             "запись в таблицу",
             lambda: self._http.batch_update(self.key, {"requests": requests}),
+        )
+        return {}
+
+    def _write_by_filter(
+        self,
+        by_tag: Mapping[tuple[str, str], dict[int, Any]],
+        by_title: Mapping[str, dict[tuple[int, int], Any]],
+    ) -> dict[str, list[RawValue]]:
+        """ONE values:batchUpdateByDataFilter: tagged rows by their tag, other cells by range."""
+        data: list[dict[str, Any]] = []
+        for (_title, tag), by_col in by_tag.items():
+            row: list[Any] = [None] * max(by_col)
+            for col, value in by_col.items():
+                row[col - 1] = value
+            data.append({"dataFilter": tag_filter(tag), "majorDimension": "ROWS", "values": [row]})
+        for title, by_cell in by_title.items():
+            for r1, c1, r2, c2, rows in merge_ranges(by_cell):
+                grid = {
+                    "sheetId": self._sheet_ids[title],
+                    "startRowIndex": r1 - 1,
+                    "endRowIndex": r2,
+                    "startColumnIndex": c1 - 1,
+                    "endColumnIndex": c2,
+                }
+                data.append({"dataFilter": {"gridRange": grid}, "values": rows})
+        body = {
+            "valueInputOption": "RAW",
+            "data": data,
+            "includeValuesInResponse": True,
+            "responseValueRenderOption": "UNFORMATTED_VALUE",
+            "responseDateTimeRenderOption": "SERIAL_NUMBER",
+        }
+        url = f"{SPREADSHEETS_API_V4_BASE_URL}/{self.key}/values:batchUpdateByDataFilter"
+        try:
+            reply = self._call(
+                "запись в таблицу", lambda: self._http.request("post", url, json=body).json()
+            )
+        except OutsideFailure as exc:
+            cause = exc.__cause__
+            if (
+                isinstance(cause, APIError)
+                and cause.response.status_code == 400
+                and "data[" in str(cause.error.get("message", ""))
+            ):
+                # A tagged row was deleted since it was located: Google refuses the whole batch.
+                raise RowsGone(str(cause.error.get("message", ""))) from exc
+            raise
+        after: dict[str, list[RawValue]] = {}
+        for response in reply.get("responses", []):
+            lookup = response.get("dataFilter", {}).get("developerMetadataLookup")
+            if not lookup:
+                continue
+            values = response.get("updatedData", {}).get("values", [[]])
+            after[str(lookup.get("metadataValue"))] = [_clean(v) for v in values[0]]
+        return after
+
+    def append_rows(self, title: str, rows: list[list[CellValue]]) -> None:
+        """Add rows after the last row holding data, as the sheet is when the write lands:
+        ONE spreadsheets.batchUpdate with appendCells (typed values, never a formula; Google
+        grows the grid as needed)."""
+        if not rows:
+            return
+        self._ensure_metadata()
+        zone = self._zone()
+        request = {
+            "appendCells": {
+                "sheetId": self._sheet_ids[title],
+                "rows": [
+                    {"values": [_cell_data(to_json_value(v, zone)) for v in row]} for row in rows
+                ],
+                "fields": "userEnteredValue",
+            }
+        }
+        self._call(
+            "добавление строк в таблицу",
+            lambda: self._http.batch_update(self.key, {"requests": [request]}),
         )
 
     def _update_cells(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> list[dict]:

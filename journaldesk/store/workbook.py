@@ -51,6 +51,7 @@ from journaldesk.store.base import (
     CellValue,
     CellWrite,
     InitPlan,
+    Located,
     RawValue,
     Snapshot,
     TabData,
@@ -260,6 +261,36 @@ class WorkbookStore:
             idx = [c - 1 for c in cols]
             out[title] = [[r[i] if i < len(r) else None for i in idx] for r in sheets[title]]
         return out
+
+    def locate(
+        self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
+    ) -> dict[str, Located]:
+        """The columns as read_columns_many; no tags: under the file lock positions stay true."""
+        return {title: Located(rows, None) for title, rows in self.read_columns_many(spec).items()}
+
+    def tag_rows(
+        self, rows: Mapping[str, list[int]], spec: Mapping[str, list[int]]
+    ) -> dict[str, Located]:
+        """Nothing to tag in a workbook: the same as locate()."""
+        return self.locate(spec)
+
+    def append_rows(self, title: str, rows: list[list[CellValue]]) -> None:
+        """Add rows after the last row holding data (the file lock keeps that end true)."""
+        width = max((len(r) for r in rows), default=0)
+        if not width:
+            return
+        current = self.read_columns_many({title: list(range(1, max(width, 30) + 1))})[title]
+        last = max(
+            (i + 1 for i, r in enumerate(current) if any(v is not None for v in r)), default=0
+        )
+        self.write(
+            [
+                CellWrite(title, last + 1 + i, j + 1, value)
+                for i, row in enumerate(rows)
+                for j, value in enumerate(row)
+                if value is not None
+            ]
+        )
 
     # -- writing --------------------------------------------------------------------------------
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from tests.sheets_api.keys import make_service_account_key
 from tests.sheets_api.server import SheetsApiServer
@@ -66,3 +68,67 @@ def google_store(
         return GoogleStore(spreadsheet, **kwargs)
 
     return make
+
+
+# --- the moments of a sync, as predicates for SheetsApiServer.before_next ----------------------
+
+
+def is_read(method: str, path: str, query: dict, body: Any) -> bool:
+    """The sync's first call: the light metadata read (no ranges)."""
+    return method == "GET" and "/values" not in path and "ranges" not in query
+
+
+def is_reread(method: str, path: str, query: dict, body: Any) -> bool:
+    """The re-read of rows with their tags just before a write (a GET with ranges asking for
+    row metadata, or the batch update that tags rows and answers with the sheet)."""
+    fields = (query.get("fields") or [""])[-1]
+    if method == "GET" and "rowMetadata" in fields and "ranges" in query:
+        return True
+    return method == "POST" and path.endswith(":batchUpdate") and "rowMetadata" in fields
+
+
+def is_write(method: str, path: str, query: dict, body: Any) -> bool:
+    """The sync's write: values by data filter (or by range, for a store writing positions)."""
+    return method == "POST" and (
+        path.endswith("values:batchUpdateByDataFilter") or path.endswith("values:batchUpdate")
+    )
+
+
+# --- serving a store in-process (no socket): for trials that make thousands of calls ----------
+
+
+class InProcessAdapter(requests.adapters.BaseAdapter):
+    """A requests transport that hands each request straight to SheetsApiServer.handle():
+    the same routing, wire format, faults and hooks, without a socket or a thread."""
+
+    def __init__(self, server: SheetsApiServer) -> None:
+        super().__init__()
+        self.server = server
+
+    def send(self, request: Any, **kwargs: Any) -> requests.Response:
+        parts = urllib.parse.urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, out_headers, data = self.server.handle(request.method, path, headers, body)
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(out_headers)
+        response._content = data
+        response.encoding = "utf-8"
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def in_process(store: Any, server: SheetsApiServer) -> Any:
+    """Route a GoogleStore's API calls to `server` in-process (the token is fetched over HTTP
+    once, as before)."""
+    store._http.session.mount(server.url, InProcessAdapter(server))
+    store._http.session.trust_env = False  # no proxy look-ups in the environment per call
+    return store

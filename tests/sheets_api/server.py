@@ -184,6 +184,8 @@ class Sheet:
     conditional_formats: list[dict] = field(default_factory=list)
     protected_ranges: list[dict] = field(default_factory=list)
     basic_filter: dict | None = None
+    # Developer metadata located on this sheet's rows (DeveloperMetadata JSON, location live).
+    metadata: list[dict] = field(default_factory=list)
 
     def cell(self, r: int, c: int) -> Cell | None:
         """The cell at 0-based (r, c), or None."""
@@ -228,7 +230,55 @@ class Sheet:
             list(self.conditional_formats),
             list(self.protected_ranges),
             self.basic_filter,
+            copy.deepcopy(self.metadata),
         )
+
+    # -- rows moving under their developer metadata (Google: "if developer metadata is associated
+    # with row 5 and another row is then inserted above row 5, that original metadata is still
+    # associated with the row it was first associated with (what is now row 6). If the
+    # associated object is deleted then its metadata is deleted too.")
+
+    def rows_inserted(self, at: int, n: int) -> None:
+        """n rows were inserted before 0-based row `at`: metadata below moves down."""
+        for item in self.metadata:
+            rng = item["location"]["dimensionRange"]
+            if rng["startIndex"] >= at:
+                rng["startIndex"] += n
+                rng["endIndex"] += n
+            elif rng["endIndex"] > at:
+                rng["endIndex"] += n
+
+    def rows_deleted(self, at: int, n: int) -> None:
+        """0-based rows [at, at+n) were deleted: their metadata goes, metadata below moves up."""
+        end = at + n
+        kept = []
+        for item in self.metadata:
+            rng = item["location"]["dimensionRange"]
+            s0, e0 = rng["startIndex"], rng["endIndex"]
+            if at <= s0 and e0 <= end:
+                continue
+            overlap = max(0, min(e0, end) - max(s0, at))
+            start = s0 if s0 < at else (at if s0 < end else s0 - n)
+            rng["startIndex"], rng["endIndex"] = start, start + (e0 - s0) - overlap
+            kept.append(item)
+        self.metadata = kept
+
+    def rows_permuted(self, new_of_old: dict[int, int]) -> None:
+        """Rows moved (old 0-based index -> new): metadata follows its rows."""
+        for item in self.metadata:
+            rng = item["location"]["dimensionRange"]
+            moved = [new_of_old.get(i, i) for i in range(rng["startIndex"], rng["endIndex"])]
+            rng["startIndex"], rng["endIndex"] = min(moved), max(moved) + 1
+
+    def row_metadata(self, r: int) -> list[dict]:
+        """The metadata on 0-based row r (located on a row range holding it)."""
+        return [
+            m
+            for m in self.metadata
+            if m["location"]["dimensionRange"]["startIndex"]
+            <= r
+            < m["location"]["dimensionRange"]["endIndex"]
+        ]
 
     def data_extent(self) -> tuple[int, int]:
         """(rows, columns) of the smallest A1-anchored box holding every non-blank value."""
@@ -275,6 +325,21 @@ class Spreadsheet:
             if sheet.title == title:
                 return sheet
         return None
+
+
+def _move_rows(sheet: Sheet, start: int, n: int, destination: int) -> None:
+    """moveDimension on rows: [start, start+n) goes before `destination` (an index counted
+    before the rows are taken out), cells and developer metadata together."""
+    total = max(len(sheet.rows), start + n, destination)
+    while len(sheet.rows) < total:
+        sheet.rows.append([])
+    order = list(range(total))
+    block = order[start : start + n]
+    del order[start : start + n]
+    at = destination - n if destination > start else destination
+    order[at:at] = block
+    sheet.rows = [sheet.rows[i] for i in order]
+    sheet.rows_permuted({old: new for new, old in enumerate(order)})
 
 
 def _rfc3339(moment: dt.datetime) -> str:
@@ -750,6 +815,7 @@ class SheetsApiServer:
         self.require_auth = True
         self.port = 0
         self._email = ""
+        self.sort_moves_metadata = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -898,6 +964,7 @@ class SheetsApiServer:
                 sheet.rows.append([])
             new_rows: list[list[Cell | None]] = [[_python_cell(v) for v in row] for row in rows]
             sheet.rows[at_row - 1 : at_row - 1] = new_rows
+            sheet.rows_inserted(at_row - 1, len(rows))
             sheet.row_count += len(rows)
             sheet.column_count = max([sheet.column_count, *(len(r) for r in rows)])
 
@@ -907,7 +974,15 @@ class SheetsApiServer:
             sheet = self.spreadsheets[spreadsheet_id].sheet(title)
             if row - 1 < len(sheet.rows):
                 del sheet.rows[row - 1]
+            sheet.rows_deleted(row - 1, 1)
             sheet.row_count = max(1, sheet.row_count - 1)
+
+    def move_row(self, spreadsheet_id: str, title: str, row: int, before: int) -> None:
+        """Drag 1-based `row` to sit before 1-based row `before` (as counted before the move),
+        as staff do; its developer metadata goes with it (moveDimension)."""
+        with self._lock:
+            sheet = self.spreadsheets[spreadsheet_id].sheet(title)
+            _move_rows(sheet, row - 1, 1, before - 1)
 
     def sort_rows(
         self,
@@ -917,12 +992,21 @@ class SheetsApiServer:
         from_row: int = 2,
         *,
         reverse: bool = False,
+        metadata_follows: bool | None = None,
     ) -> None:
-        """Sort the data rows from `from_row` on by column `col` (blanks last), as staff do."""
+        """Sort the data rows from `from_row` on by column `col` (blanks last), as staff do.
+
+        Google does not document what a sort does to row developer metadata. By default the
+        metadata stays where it was (cell contents move under it), the worse case for a job that
+        finds rows by metadata; `metadata_follows=True` (or `sort_moves_metadata`) moves it."""
+        follows = self.sort_moves_metadata if metadata_follows is None else metadata_follows
         with self._lock:
             sheet = self.spreadsheets[spreadsheet_id].sheet(title)
             n_rows, _ = sheet.data_extent()
+            while len(sheet.rows) < n_rows:
+                sheet.rows.append([])
             block = sheet.rows[from_row - 1 : n_rows]
+            where = {id(r): i for i, r in enumerate(block)}
 
             def key(row: list[Cell | None]) -> tuple:
                 cell = row[col - 1] if col - 1 < len(row) else None
@@ -937,6 +1021,10 @@ class SheetsApiServer:
             blank = [r for r in block if key(r)[0] == 2]
             present.sort(key=key, reverse=reverse)
             sheet.rows[from_row - 1 : n_rows] = present + blank
+            if follows:
+                base = from_row - 1
+                order = present + blank
+                sheet.rows_permuted({base + where[id(r)]: base + i for i, r in enumerate(order)})
 
     def deny(self, spreadsheet_id: str, denied: bool = True) -> None:
         """Mark a spreadsheet as not shared with the service account (403)."""
@@ -1045,15 +1133,29 @@ class SheetsApiServer:
         if ":" in sid_raw:
             sid_raw, _, action = sid_raw.partition(":")
         book = self._book(urllib.parse.unquote(sid_raw))
+        book.__dict__.pop("_by_value", None)  # look-up index of one request only
         q1 = {k: v[-1] for k, v in query.items()}
         if not tail:
             if method == "GET" and not action:
                 return 200, self._get_spreadsheet(book, query)
             if method == "POST" and action == "batchUpdate":
-                return 200, self._batch_update(book, body or {})
+                fields = query.get("fields", [""])[-1]
+                inner = re.search(r"updatedSpreadsheet\((.*)\)\s*$", fields)
+                result = self._batch_update(book, body or {}, inner.group(1) if inner else "")
+                if "fields" in query:
+                    result = apply_field_mask(result, parse_field_mask(query["fields"][-1]))
+                return 200, result
             raise ApiError(404, "Method not found.")
+        if tail == "developerMetadata:search" and method == "POST":
+            return 200, self._metadata_search(book, body or {})
+        if tail.startswith("developerMetadata/") and method == "GET":
+            return 200, self._metadata_get(book, tail[len("developerMetadata/") :])
         if tail.startswith("values:"):
             verb = tail[len("values:") :]
+            if verb == "batchGetByDataFilter" and method == "POST":
+                return 200, self._values_get_by_filter(book, body or {})
+            if verb == "batchUpdateByDataFilter" and method == "POST":
+                return 200, self._values_update_by_filter(book, body or {})
             if verb == "batchGet" and method == "GET":
                 return 200, self._values_batch_get(book, query.get("ranges", []), q1)
             if verb == "batchUpdate" and method == "POST":
@@ -1208,7 +1310,13 @@ class SheetsApiServer:
             entry: dict[str, Any] = {"properties": self._sheet_properties(sheet, index)}
             if want_data:
                 sheet_boxes = boxes.get(sheet.sheet_id) or [GridBox(sheet, 1, 1, None, None)]
-                entry["data"] = [self._grid_data(book, box) for box in sheet_boxes]
+                want = None  # which CellData keys the mask keeps (None: all), to skip the rest
+                node = mask
+                for name in ("sheets", "data", "rowData", "values"):
+                    node = node.get(name) if isinstance(node, dict) else None
+                if isinstance(node, dict):
+                    want = set(node)
+                entry["data"] = [self._grid_data(book, box, want) for box in sheet_boxes]
             if sheet.conditional_formats:
                 entry["conditionalFormats"] = copy.deepcopy(sheet.conditional_formats)
             if sheet.basic_filter is not None:
@@ -1247,13 +1355,13 @@ class SheetsApiServer:
             "gridProperties": grid,
         }
 
-    def _grid_data(self, book: Spreadsheet, box: GridBox) -> dict:
+    def _grid_data(self, book: Spreadsheet, box: GridBox, want: set[str] | None = None) -> dict:
         r1, c1, r2, c2 = box.bounded()
         rows: list[dict] = []
         for r in range(r1 - 1, min(r2, len(box.sheet.rows))):
             values = []
             for c in range(c1 - 1, c2):
-                values.append(self._cell_data(book, box.sheet.cell(r, c)))
+                values.append(self._cell_data(book, box.sheet.cell(r, c), want))
             while values and not values[-1]:
                 values.pop()
             rows.append({"values": values} if values else {})
@@ -1266,21 +1374,40 @@ class SheetsApiServer:
             data["startColumn"] = c1 - 1
         if rows:
             data["rowData"] = rows
-        data["rowMetadata"] = [{"pixelSize": 21} for _ in range(r1, r2 + 1)]
+        data["rowMetadata"] = []
+        by_row: dict[int, list[dict]] = {}
+        for m in box.sheet.metadata:
+            rng = m["location"]["dimensionRange"]
+            for r in range(max(rng["startIndex"], r1 - 1), min(rng["endIndex"], r2)):
+                by_row.setdefault(r, []).append(m)
+        for r in range(r1 - 1, r2):
+            props: dict[str, Any] = {"pixelSize": 21}
+            tags = by_row.get(r)
+            if tags:
+                props["developerMetadata"] = [self._public_metadata(m) for m in tags]
+            data["rowMetadata"].append(props)
         data["columnMetadata"] = [{"pixelSize": 100} for _ in range(c1, c2 + 1)]
         return data
 
-    def _cell_data(self, book: Spreadsheet, cell: Cell | None) -> dict:
+    def _cell_data(
+        self, book: Spreadsheet, cell: Cell | None, want: set[str] | None = None
+    ) -> dict:
         if cell is None:
             return {}
         out: dict[str, Any] = {}
+        every = want is None
         if not cell.is_blank():
-            out["userEnteredValue"] = _user_entered_value(cell)
-            out["effectiveValue"] = _extended_value(cell.value)
-            out["formattedValue"] = render(cell, "FORMATTED_VALUE", "FORMATTED_STRING", book.locale)
-        if cell.number_format:
+            if every or "userEnteredValue" in want:
+                out["userEnteredValue"] = _user_entered_value(cell)
+            if every or "effectiveValue" in want:
+                out["effectiveValue"] = _extended_value(cell.value)
+            if every or "formattedValue" in want:
+                out["formattedValue"] = render(
+                    cell, "FORMATTED_VALUE", "FORMATTED_STRING", book.locale
+                )
+        if cell.number_format and (every or "userEnteredFormat" in want):
             out["userEnteredFormat"] = {"numberFormat": dict(cell.number_format)}
-        if cell.validation:
+        if cell.validation and (every or "dataValidation" in want):
             out["dataValidation"] = copy.deepcopy(cell.validation)
         return out
 
@@ -1301,7 +1428,7 @@ class SheetsApiServer:
 
     # ------------------------------------------------------------------ spreadsheets.batchUpdate
 
-    def _batch_update(self, book: Spreadsheet, body: dict) -> dict:
+    def _batch_update(self, book: Spreadsheet, body: dict, sub_mask: str = "") -> dict:
         requests = body.get("requests", [])
         # All or nothing, as Google's batchUpdate: apply to a copy, swap in on success.
         trial = Spreadsheet(
@@ -1311,9 +1438,24 @@ class SheetsApiServer:
             book.locale,
             [sheet.clone() for sheet in book.sheets],
         )
-        replies = [self._apply_request(trial, request) for request in requests]
+        replies = []
+        for i, request in enumerate(requests):
+            try:
+                replies.append(self._apply_request(trial, request))
+            except ApiError as exc:
+                # Google names the failing request: "Invalid requests[3].createDeveloperMetadata"
+                exc.message = re.sub(r"requests\[0\]", f"requests[{i}]", exc.message)
+                raise
         book.sheets = trial.sheets
-        return {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+        result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id, "replies": replies}
+        if body.get("includeSpreadsheetInResponse"):
+            query = {"ranges": list(body.get("responseRanges") or [])}
+            if body.get("responseIncludeGridData"):
+                query["includeGridData"] = ["true"]
+            if sub_mask:
+                query["fields"] = [sub_mask]
+            result["updatedSpreadsheet"] = self._get_spreadsheet(book, query)
+        return result
 
     def _apply_request(self, book: Spreadsheet, request: dict) -> dict:
         if len(request) != 1:
@@ -1537,6 +1679,314 @@ class SheetsApiServer:
 
     def _req_autoResizeDimensions(self, book: Spreadsheet, spec: dict) -> dict:
         return {}
+
+    # ------------------------------------------------------------------ rows and their metadata
+
+    def _dimension_rows(self, book: Spreadsheet, spec: dict, kind: str) -> tuple[Sheet, int, int]:
+        rng = spec.get("range") or spec.get("source") or {}
+        sheet = book.sheet_by_id(int(rng.get("sheetId", 0)))
+        if rng.get("dimension") != "ROWS":
+            raise ApiError(400, f"Invalid requests[0].{kind}: only ROWS are modelled here.")
+        start, end = int(rng.get("startIndex", 0)), int(rng.get("endIndex", 0))
+        if not 0 <= start < end:
+            raise ApiError(400, f"Invalid requests[0].{kind}: the range is empty.")
+        return sheet, start, end
+
+    def _req_insertDimension(self, book: Spreadsheet, spec: dict) -> dict:
+        sheet, start, end = self._dimension_rows(book, spec, "insertDimension")
+        if start > sheet.row_count:
+            raise ApiError(400, "Invalid requests[0].insertDimension: index past the grid.")
+        while len(sheet.rows) < start:
+            sheet.rows.append([])
+        sheet.rows[start:start] = [[] for _ in range(end - start)]
+        sheet.rows_inserted(start, end - start)
+        sheet.row_count += end - start
+        return {}
+
+    def _req_deleteDimension(self, book: Spreadsheet, spec: dict) -> dict:
+        sheet, start, end = self._dimension_rows(book, spec, "deleteDimension")
+        if end > sheet.row_count:
+            raise ApiError(400, "Invalid requests[0].deleteDimension: range past the grid.")
+        del sheet.rows[start:end]
+        sheet.rows_deleted(start, end - start)
+        sheet.row_count -= end - start
+        return {}
+
+    def _req_moveDimension(self, book: Spreadsheet, spec: dict) -> dict:
+        sheet, start, end = self._dimension_rows(book, spec, "moveDimension")
+        _move_rows(sheet, start, end - start, int(spec.get("destinationIndex", 0)))
+        return {}
+
+    def _req_appendCells(self, book: Spreadsheet, spec: dict) -> dict:
+        """Rows after the last row holding data, growing the grid when needed (as Google)."""
+        sheet = book.sheet_by_id(int(spec.get("sheetId", 0)))
+        fields = spec.get("fields", "")
+        if not fields:
+            raise ApiError(400, "Invalid requests[0].appendCells: No fields specified.")
+        start, _ = sheet.data_extent()
+        rows = spec.get("rows", [])
+        for i, row in enumerate(rows):
+            for j, data in enumerate(row.get("values", [])):
+                value = data.get("userEnteredValue") or {}
+                if not value:
+                    continue
+                cell = sheet.ensure(start + i, j)
+                if "formulaValue" in value:
+                    cell.formula = value["formulaValue"]
+                    cell.value = evaluate_formula(cell.formula)
+                else:
+                    cell.formula, cell.value = None, next(iter(value.values()), None)
+                fmt = data.get("userEnteredFormat", {}).get("numberFormat")
+                if fmt:
+                    cell.number_format = dict(fmt)
+        return {}
+
+    def _req_createDeveloperMetadata(self, book: Spreadsheet, spec: dict) -> dict:
+        item = copy.deepcopy(spec.get("developerMetadata") or {})
+        where = "Invalid requests[0].createDeveloperMetadata"
+        if not item.get("metadataKey"):
+            raise ApiError(400, f"{where}: Developer metadata must have a key.")
+        if item.get("visibility") not in ("DOCUMENT", "PROJECT"):
+            raise ApiError(400, f"{where}: Developer metadata must have a visibility specified.")
+        location = item.get("location") or {}
+        rng = location.get("dimensionRange")
+        if not rng or rng.get("dimension") != "ROWS":
+            raise ApiError(
+                400, f"{where}: only row locations (dimensionRange of ROWS) are modelled."
+            )
+        sheet = book.sheet_by_id(int(rng.get("sheetId", 0)))
+        start, end = int(rng.get("startIndex", 0)), int(rng.get("endIndex", 0))
+        if not 0 <= start < end <= sheet.row_count:
+            raise ApiError(400, f"{where}: the location is outside the grid.")
+        taken = book.__dict__.get("_metadata_ids")
+        if taken is None:  # once per batch: a batch may create thousands
+            taken = book.__dict__["_metadata_ids"] = {
+                m["metadataId"] for s in book.sheets for m in s.metadata
+            }
+        wanted = item.get("metadataId")
+        if wanted is not None and (int(wanted) <= 0 or int(wanted) in taken):
+            raise ApiError(400, f"{where}: Developer metadata ID {wanted} is not available.")
+        while wanted is None or int(wanted) in taken:
+            wanted = random.randint(1, 2_147_483_647)
+        item["metadataId"] = int(wanted)
+        taken.add(item["metadataId"])
+        item["location"] = {
+            "locationType": "ROW",
+            "dimensionRange": {
+                "sheetId": sheet.sheet_id,
+                "dimension": "ROWS",
+                "startIndex": start,
+                "endIndex": end,
+            },
+        }
+        sheet.metadata.append(item)
+        return {"createDeveloperMetadata": {"developerMetadata": self._public_metadata(item)}}
+
+    def _req_deleteDeveloperMetadata(self, book: Spreadsheet, spec: dict) -> dict:
+        doomed = self._metadata_matching(book, spec.get("dataFilter") or {})
+        ids = {id(m) for m in doomed}
+        for sheet in book.sheets:
+            sheet.metadata = [m for m in sheet.metadata if id(m) not in ids]
+        deleted = [self._public_metadata(m) for m in doomed]
+        return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": deleted}}
+
+    def _public_metadata(self, item: dict) -> dict:
+        out = copy.deepcopy(item)
+        rng = out.get("location", {}).get("dimensionRange")
+        if rng and rng.get("sheetId") == 0:
+            del rng["sheetId"]  # Google omits zero values
+        if rng and rng.get("startIndex") == 0:
+            del rng["startIndex"]
+        return out
+
+    # ------------------------------------------------------------------ data filters
+
+    def _metadata_matching(self, book: Spreadsheet, data_filter: dict) -> list[dict]:
+        """The developer metadata a DataFilter selects: by lookup fields, or by intersecting a
+        location (a1Range / gridRange)."""
+        items = [m for sheet in book.sheets for m in sheet.metadata]
+        if "developerMetadataLookup" in data_filter:
+            lookup = data_filter["developerMetadataLookup"]
+            if "metadataValue" in lookup and len(items) > 64:
+                # A write by tag names thousands of rows: look values up, do not scan per filter.
+                index = book.__dict__.get("_by_value")
+                if index is None or index[0] != len(items):
+                    by_value: dict[str, list[dict]] = {}
+                    for m in items:
+                        by_value.setdefault(m.get("metadataValue"), []).append(m)
+                    index = book.__dict__["_by_value"] = (len(items), by_value)
+                items = index[1].get(lookup["metadataValue"], [])
+            out = []
+            for m in items:
+                rng = m["location"]["dimensionRange"]
+                if "metadataId" in lookup and int(lookup["metadataId"]) != m["metadataId"]:
+                    continue
+                if "metadataKey" in lookup and lookup["metadataKey"] != m.get("metadataKey"):
+                    continue
+                if "metadataValue" in lookup and lookup["metadataValue"] != m.get("metadataValue"):
+                    continue
+                if "visibility" in lookup and lookup["visibility"] != m.get("visibility"):
+                    continue
+                if lookup.get("locationType", "ROW") != "ROW":
+                    continue
+                where = (lookup.get("metadataLocation") or {}).get("dimensionRange")
+                if where is not None:
+                    exact = lookup.get("locationMatchingStrategy", "EXACT_LOCATION")
+                    same_sheet = int(where.get("sheetId", 0)) == rng["sheetId"]
+                    w1, w2 = int(where.get("startIndex", 0)), int(where.get("endIndex", 0))
+                    if exact == "EXACT_LOCATION":
+                        hit = same_sheet and (w1, w2) == (rng["startIndex"], rng["endIndex"])
+                    else:
+                        hit = same_sheet and w1 < rng["endIndex"] and rng["startIndex"] < w2
+                    if not hit:
+                        continue
+                out.append(m)
+            return out
+        boxes = self._filter_boxes(book, data_filter)
+        return [
+            m
+            for m in items
+            for sheet, r1, _c1, r2, _c2 in boxes
+            if sheet.sheet_id == m["location"]["dimensionRange"]["sheetId"]
+            and r1 - 1 < m["location"]["dimensionRange"]["endIndex"]
+            and m["location"]["dimensionRange"]["startIndex"] < r2
+        ]
+
+    def _filter_boxes(
+        self, book: Spreadsheet, data_filter: dict
+    ) -> list[tuple[Sheet, int, int, int, int]]:
+        """The ranges a DataFilter selects as 1-based inclusive (sheet, r1, c1, r2, c2)."""
+        if "a1Range" in data_filter:
+            box = resolve_range(book, data_filter["a1Range"])
+            r1, c1, r2, c2 = box.bounded()
+            return [(box.sheet, r1, c1, r2, c2)]
+        if "gridRange" in data_filter:
+            sheet, r1, c1, r2, c2 = grid_range_box(book, data_filter["gridRange"])
+            return [(sheet, r1 + 1, c1 + 1, r2, c2)]
+        if "developerMetadataLookup" in data_filter:
+            out = []
+            for m in self._metadata_matching(book, data_filter):
+                rng = m["location"]["dimensionRange"]
+                sheet = book.sheet_by_id(rng["sheetId"])
+                out.append((sheet, rng["startIndex"] + 1, 1, rng["endIndex"], sheet.column_count))
+            return out
+        raise ApiError(
+            400,
+            "Invalid dataFilter: one of a1Range, gridRange or developerMetadataLookup must be set.",
+        )
+
+    def _metadata_search(self, book: Spreadsheet, body: dict) -> dict:
+        matched: list[dict] = []
+        for data_filter in body.get("dataFilters") or []:
+            for m in self._metadata_matching(book, data_filter):
+                entry = next((e for e in matched if e["_item"] is m), None)
+                if entry is None:
+                    entry = {
+                        "_item": m,
+                        "developerMetadata": self._public_metadata(m),
+                        "dataFilters": [],
+                    }
+                    matched.append(entry)
+                entry["dataFilters"].append(copy.deepcopy(data_filter))
+        for entry in matched:
+            del entry["_item"]
+        return {"matchedDeveloperMetadata": matched} if matched else {}
+
+    def _metadata_get(self, book: Spreadsheet, metadata_id: str) -> dict:
+        for sheet in book.sheets:
+            for m in sheet.metadata:
+                if str(m["metadataId"]) == metadata_id:
+                    return self._public_metadata(m)
+        raise ApiError(404, f"No developer metadata with ID: {metadata_id}")
+
+    def _values_get_by_filter(self, book: Spreadsheet, body: dict) -> dict:
+        options = {
+            k: body[k]
+            for k in ("majorDimension", "valueRenderOption", "dateTimeRenderOption")
+            if k in body
+        }
+        ranges = []
+        for data_filter in body.get("dataFilters") or []:
+            for sheet, r1, c1, r2, c2 in self._filter_boxes(book, data_filter):
+                box = GridBox(sheet, r1, c1, r2, c2)
+                ranges.append(
+                    {
+                        "valueRange": self._read_box(book, box, options),
+                        "dataFilters": [copy.deepcopy(data_filter)],
+                    }
+                )
+        result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if ranges:
+            result["valueRanges"] = ranges
+        return result
+
+    def _values_update_by_filter(self, book: Spreadsheet, body: dict) -> dict:
+        """values:batchUpdateByDataFilter. Every filter must select something, or nothing is
+        written: a 400 names the first data[i] that matched no range (the message is ours)."""
+        option = self._input_option(body.get("valueInputOption"))
+        planned = []
+        for i, entry in enumerate(body.get("data") or []):
+            data_filter = entry.get("dataFilter") or {}
+            boxes = self._filter_boxes(book, data_filter)
+            if not boxes:
+                raise ApiError(
+                    400,
+                    f"Invalid data[{i}]: No grid ranges match the data filter "
+                    f"{json.dumps(data_filter, ensure_ascii=False)}.",
+                )
+            for sheet, r1, c1, r2, c2 in boxes:
+                a1 = format_range(sheet, r1, c1, r2, c2)
+                box, values = self._check_write(
+                    book, a1, entry.get("values"), entry.get("majorDimension")
+                )
+                if box.r2 is not None and box.r1 + len(values) - 1 > box.r2:
+                    raise ApiError(
+                        400,
+                        f"Requested writing within range [{a1}], but tried writing to "
+                        f"row [{box.r1 + len(values) - 1}]",
+                    )
+                planned.append((data_filter, box, values))
+        responses = []
+        rows: set[tuple[int, int]] = set()
+        cols: set[tuple[int, int]] = set()
+        sheets: set[int] = set()
+        total = 0
+        for data_filter, box, values in planned:
+            response = self._write(book, box, values, option)
+            response.pop("spreadsheetId", None)
+            response["dataFilter"] = copy.deepcopy(data_filter)
+            if body.get("includeValuesInResponse") and "updatedRows" in response:
+                r2 = box.r1 + response["updatedRows"] - 1
+                c2 = box.c1 + response["updatedColumns"] - 1
+                read = GridBox(box.sheet, box.r1, box.c1, r2, c2)
+                options = {
+                    "valueRenderOption": body.get("responseValueRenderOption", "FORMATTED_VALUE"),
+                    "dateTimeRenderOption": body.get(
+                        "responseDateTimeRenderOption", "SERIAL_NUMBER"
+                    ),
+                }
+                response["updatedData"] = self._read_box(book, read, options)
+            responses.append(response)
+            if "updatedCells" in response:
+                sheets.add(box.sheet.sheet_id)
+                total += response["updatedCells"]
+                rows.update(
+                    (box.sheet.sheet_id, box.r1 + i) for i in range(response["updatedRows"])
+                )
+                cols.update(
+                    (box.sheet.sheet_id, box.c1 + j) for j in range(response["updatedColumns"])
+                )
+        result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
+        if total:
+            result.update(
+                totalUpdatedRows=len(rows),
+                totalUpdatedColumns=len(cols),
+                totalUpdatedCells=total,
+                totalUpdatedSheets=len(sheets),
+            )
+        if responses:
+            result["responses"] = responses
+        return result
 
     # ------------------------------------------------------------------ values
 
