@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean notebook
+.PHONY: demo test test-long lint format bench clean notebook
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# Ten times the property examples, with hypothesis' statistics and the state machine's depth.
+test-long: $(STAMP)
+	JOURNALDESK_HYPOTHESIS=long $(BIN)/python -m pytest -rP --hypothesis-show-statistics \
+		tests/test_state_machine.py tests/test_invariants_property.py tests/test_booking.py \
+		tests/test_consent.py tests/test_worktime.py tests/test_cells.py tests/test_privacy.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

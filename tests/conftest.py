@@ -6,7 +6,6 @@ sync's behaviour is tested once and proven on both; the two stores cannot drift 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,15 +71,3 @@ def make_google_sheet(request: pytest.FixtureRequest, tmp_path: Path) -> Callabl
         return _google_sheet(server, factory, tmp_path, tabs or {})
 
     return make
-
-
-# CI runs the property tests on a fixed seed (a red CI blocks landing for a bug the change did
-# not bring); locally every run explores new examples. JOURNALDESK_HYPOTHESIS=long digs deeper.
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
-
-_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-_hypothesis_settings.register_profile("long", max_examples=300, deadline=None)
-if os.environ.get("JOURNALDESK_HYPOTHESIS") == "long":
-    _hypothesis_settings.load_profile("long")
-elif os.environ.get("CI"):
-    _hypothesis_settings.load_profile("ci")

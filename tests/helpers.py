@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import hypothesis
 
 from journaldesk.jobs.demo import fill_cells
 from journaldesk.jobs.init import plan_init
@@ -27,6 +30,24 @@ def at(text: str) -> dt.datetime:
 def local(text: str) -> dt.datetime:
     """A naive wall-time moment (how a sheet holds it) from «ДД.ММ.ГГГГ ЧЧ:ММ»."""
     return dt.datetime.strptime(text, "%d.%m.%Y %H:%M")
+
+
+# CI runs the property tests on a fixed seed (a red CI blocks landing for a bug the change did
+# not bring); locally every run explores new examples. JOURNALDESK_HYPOTHESIS=long digs deeper:
+# the profile raises the default count, and every test that sets its own count scales it through
+# examples(), so no explicit count caps the long profile.
+LONG = os.environ.get("JOURNALDESK_HYPOTHESIS") == "long"
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis.settings.register_profile("long", max_examples=300, deadline=None)
+if LONG:
+    hypothesis.settings.load_profile("long")
+elif os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
+
+
+def examples(n: int, *, long: int = 10) -> int:
+    """A property test's example count: n, or `long` times n under JOURNALDESK_HYPOTHESIS=long."""
+    return n * long if LONG else n
 
 
 def request(**fields: Any) -> dict[str, Any]:

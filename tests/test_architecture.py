@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -119,3 +120,77 @@ def test_the_position_scan_finds_positional_picks(tmp_path):
         "journaldesk/x.py:2",
         "journaldesk/x.py:3",
     ]
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def calls_in_tests(predicate) -> list[str]:
+    """file:line of every node in tests/ that the predicate picks."""
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [
+            f"{path.relative_to(TESTS.parent)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if predicate(node)
+        ]
+    return sorted(found)
+
+
+def test_tests_never_sleep():
+    # The README says so: clocks are passed in, retries take a no-sleep policy.
+    def is_sleep(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "sleep"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in ("time", "asyncio")
+        )
+
+    assert calls_in_tests(is_sleep) == []
+
+
+def test_no_property_test_caps_its_examples_below_the_long_profile():
+    # An explicit max_examples=25 would override JOURNALDESK_HYPOTHESIS=long: counts go
+    # through tests.helpers.examples(), which scales them.
+    def literal_count(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.keyword)
+            and node.arg in ("max_examples", "stateful_step_count")
+            and isinstance(node.value, ast.Constant)
+            and getattr(node, "lineno", 0) > 0
+        )
+
+    found = calls_in_tests(
+        lambda n: (
+            isinstance(n, ast.Call)
+            and any(literal_count(k) for k in n.keywords)
+            and getattr(n.func, "attr", "") != "register_profile"
+        )
+    )
+    assert found == []
+
+
+def test_the_long_profile_raises_the_example_counts():
+    code = (
+        "import hypothesis, tests.helpers as h, tests.test_worktime as w;"
+        "print(h.examples(25), hypothesis.settings.default.max_examples)"
+    )
+    out = {}
+    for depth in ("", "long"):
+        env = {k: v for k, v in os.environ.items() if k != "JOURNALDESK_HYPOTHESIS"}
+        if depth:
+            env["JOURNALDESK_HYPOTHESIS"] = depth
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=TESTS.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out[depth] = tuple(int(x) for x in done.stdout.split())
+    assert out[""] == (25, 100)
+    assert out["long"] == (250, 300)

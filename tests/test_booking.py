@@ -35,6 +35,7 @@ from journaldesk.rules.worktime import (
     to_minutes,
 )
 from journaldesk.settings import Settings, parse_settings
+from tests.helpers import examples
 
 TZ = "Europe/Simferopol"
 ZONE = ZoneInfo(TZ)
@@ -372,7 +373,9 @@ def _check_invariants(frame: pd.DataFrame, p: BookingPlan, settings: Settings) -
         assert max(per_day.values(), default=0) <= b.daily_cap
 
 
-@hyp_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hyp_settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(random_case())
 def test_random_requests_never_share_a_slot_beyond_capacity_and_stay_put(
     case: tuple[pd.DataFrame, Settings],

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from journaldesk.sheet.cells import Parsed, parse_cell, parse_column, quote_raw
 from journaldesk.sheet.schema import load_schema
+from tests.helpers import examples
 
 SCHEMA = load_schema()
 REQ = SCHEMA["requests"]
@@ -492,7 +493,7 @@ RAW_VALUES = st.one_of(
 ALL_COLUMNS = [c for tab in SCHEMA.tabs.values() for c in tab.columns]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(raw=RAW_VALUES, tz=st.sampled_from([None, "Europe/Simferopol", "Not/AZone"]))
 def test_parse_cell_never_raises(raw, tz):
     for column in ALL_COLUMNS:

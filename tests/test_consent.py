@@ -18,6 +18,7 @@ from journaldesk.rules.consent import (
     staff_readiness,
 )
 from journaldesk.sheet.schema import load_schema
+from tests.helpers import examples
 
 SCHEMA = load_schema()
 TAB = SCHEMA["consent"]
@@ -625,7 +626,7 @@ _rows = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_rows, max_size=12))
 def test_any_sheet_gets_a_state_per_row_and_counts_that_add_up(rows):
     frame = consent_frame({i + 2: r for i, r in enumerate(rows)})

@@ -31,7 +31,7 @@ from journaldesk.rules.privacy import (
     quote,
     safe_text,
 )
-from tests.helpers import at, field_values, make_workbook, request
+from tests.helpers import at, examples, field_values, make_workbook, request
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_mask_all_does_both():
     assert mask_all(text) == "Моя почта p***@school.ru, логин: •••••• пароль: ••••••"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.text(),
     st.text(alphabet="abcXYZ0123456789#_", min_size=1, max_size=20).filter(

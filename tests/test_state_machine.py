@@ -3,8 +3,12 @@
 Hypothesis plays staff (add requests, type valid and invalid values, delete, insert blank rows,
 sort, change statuses, type into the jobs' own columns) and runs syncs in between. After each
 sync: no cell a job may not change has changed, № are unique and never reused (a deleted
-request's № stays used), a second sync writes nothing, and «Журнал» grows only when the sync
-wrote something.
+request's № stays used), every new № is above every № given before, a second sync writes
+nothing, and «Журнал» grows only when the sync wrote something. The run must reach depth: many
+requests and several syncs that write, or the test fails (a shallow run proves little).
+
+`JOURNALDESK_HYPOTHESIS=long` runs ten times as many sequences; add
+`--hypothesis-show-statistics` to see how deep they went (`make test-long` does both).
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings, target
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from journaldesk.jobs.sync import sync
 from journaldesk.sheet.textfmt import is_blank
 from journaldesk.store.base import CellWrite
 from tests.corpus.grids import forbidden_changes, workbook_grid
-from tests.helpers import REQ, at, local, make_workbook, request, tab_rows
+from tests.helpers import REQ, at, examples, local, make_workbook, request, tab_rows
 
 START = at("30.11.2026 14:05")
 COL = {f: i + 1 for i, f in enumerate(REQ.fields)}
@@ -74,15 +85,23 @@ class SheetUnderEdit(RuleBasedStateMachine):
         self.counter = 0
         self.descriptions: list[str] = []  # the requests that exist, by their description
         self.number_of: dict[int, str] = {}  # № -> the request that got it, forever
-        self.high_water = 0
+        self.high_water = 0  # the largest № seen after any sync
         self.syncs = 0
+        self.writing_syncs = 0
+        self.edits_since_sync = 0
+        self.most_requests = 0
 
     def teardown(self) -> None:
+        DEPTH.append((self.most_requests, self.writing_syncs))
+        target(float(self.writing_syncs), label="syncs that wrote")  # steer towards depth
+        event(f"syncs that wrote: {self.writing_syncs}")
+        event(f"most requests at once: {self.most_requests // 5 * 5}+")
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- staff -----------------------------------------------------------------------------
 
     def _edit(self) -> tuple[openpyxl.Workbook, Any]:
+        self.edits_since_sync += 1
         book = openpyxl.load_workbook(self.path, rich_text=True)
         return book, book[REQ.title]
 
@@ -100,16 +119,29 @@ class SheetUnderEdit(RuleBasedStateMachine):
                 last = r
         return last
 
-    @rule(topic=st.sampled_from(GOOD["topic"]), role=st.sampled_from(GOOD["role"]))
-    def add_request(self, topic: str, role: str) -> None:
-        self.counter += 1
-        description = f"обращение {self.counter}"
+    def _add(self, kinds: list[tuple[str, str]]) -> None:
+        """Type requests under the last row, one per (topic, role), in one save."""
         book, ws = self._edit()
-        row = self._last_row(ws) + 1
-        for field, value in request(topic=topic, role=role, description=description).items():
-            ws.cell(row=row, column=COL[field]).value = value
+        row = self._last_row(ws)
+        for topic, role in kinds:
+            self.counter += 1
+            row += 1
+            description = f"обращение {self.counter}"
+            for field, value in request(topic=topic, role=role, description=description).items():
+                ws.cell(row=row, column=COL[field]).value = value
+            self.descriptions.append(description)
         book.save(self.path)
-        self.descriptions.append(description)
+        self.most_requests = max(self.most_requests, len(self.descriptions))
+
+    KINDS = st.tuples(st.sampled_from(GOOD["topic"]), st.sampled_from(GOOD["role"]))
+
+    @initialize(kinds=st.lists(KINDS, min_size=6, max_size=12))
+    def a_sheet_in_use(self, kinds: list[tuple[str, str]]) -> None:
+        self._add(kinds)
+
+    @rule(kinds=st.lists(KINDS, min_size=1, max_size=4))
+    def add_requests(self, kinds: list[tuple[str, str]]) -> None:
+        self._add(kinds)
 
     @precondition(lambda self: self.descriptions)
     @rule(
@@ -215,7 +247,16 @@ class SheetUnderEdit(RuleBasedStateMachine):
         assert not second.wrote and second.cells == 0, second
         assert workbook_grid(self.path) == after
         self.syncs += 1
+        self.edits_since_sync = 0
+        self.writing_syncs += first.wrote
         self._check_numbers()
+
+    @invariant()
+    def the_job_runs_now_and_then(self) -> None:
+        # However the rules are drawn, the job runs after every few staff edits, as the
+        # timetable runs it: sequences without syncs would prove nothing about the sync.
+        if self.edits_since_sync >= 3:
+            self.sync(95)
 
     def _check_numbers(self) -> None:
         rows = tab_rows(self.store, "requests")[1:]
@@ -228,25 +269,46 @@ class SheetUnderEdit(RuleBasedStateMachine):
         numbers = [n for n, _ in pairs]
         assert all(isinstance(n, int) for n in numbers), numbers  # every request got its №
         assert len(numbers) == len(set(numbers)), numbers
+        self._numbers_only_grow(pairs)
         for number, description in pairs:
             owner = self.number_of.setdefault(number, description)
             assert owner == description, f"№ {number} given to {owner!r} and {description!r}"
         assert sorted(d for _, d in pairs) == sorted(self.descriptions)
 
-    @invariant()
-    def numbers_only_grow(self) -> None:
-        if self.number_of:
-            assert max(self.number_of) >= self.high_water
-            self.high_water = max(self.number_of)
+    def _numbers_only_grow(self, pairs: list[tuple[int, str]]) -> None:
+        """Every № given since the last sync is above every № seen before, deleted rows' too."""
+        numbered = set(self.number_of.values())
+        new = [n for n, description in pairs if description not in numbered]
+        if new:
+            assert min(new) > self.high_water, (
+                f"new № {sorted(new)} after № {self.high_water} was given"
+            )
+        self.high_water = max([self.high_water, *(n for n, _ in pairs)])
 
 
-TestSheetUnderEdit = SheetUnderEdit.TestCase
-TestSheetUnderEdit.settings = settings(
-    max_examples=6,
-    stateful_step_count=14,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# (most requests at once, syncs that wrote) of every sequence the last run played
+DEPTH: list[tuple[int, int]] = []
+
+
+def test_staff_edits_and_syncs_in_any_order_keep_the_invariants() -> None:
+    DEPTH.clear()
+    run_state_machine_as_test(
+        SheetUnderEdit,
+        settings=settings(
+            max_examples=examples(6),
+            stateful_step_count=examples(16, long=2),
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
+    print(
+        f"{len(DEPTH)} sequences; most requests at once: {max(r for r, _ in DEPTH)}; "
+        f"syncs that wrote: {sum(w for _, w in DEPTH)} in all, {max(w for _, w in DEPTH)} at most"
+    )  # shown by `make test-long` (-rP), next to hypothesis' own statistics
+    # Depth, not just a pass: sequences with many requests, and syncs that wrote in each.
+    assert max(requests for requests, _ in DEPTH) >= 10, DEPTH
+    assert sum(wrote for _, wrote in DEPTH) >= len(DEPTH), DEPTH
+    assert max(wrote for _, wrote in DEPTH) >= 3, DEPTH
 
 
 def test_a_cleared_slot_is_recorded_once_in_the_history(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from journaldesk.errors import OutsideFailure, StoreUnavailable, StructureError
 from journaldesk.store import workbook as wbmod
 from journaldesk.store.base import CellWrite, InitPlan, Snapshot, Store
 from journaldesk.store.workbook import LISTS_SHEET, PROTECTED_NOTE, WorkbookStore
+from tests.helpers import examples
 
 TAB = "Обращения"
 
@@ -164,7 +165,9 @@ text_cells = st.text(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(text_cells, min_size=1, max_size=8))
 def test_any_text_comes_back_as_written(tmp_path: Path, texts: list[str]) -> None:

@@ -24,6 +24,7 @@ from journaldesk.rules.worktime import (
     minute_to_datetime,
     to_minutes,
 )
+from tests.helpers import examples
 
 TZ = "Europe/Simferopol"
 D = dt.date
@@ -280,7 +281,7 @@ def test_vectorised_equals_scalar(cal: WorkCalendar) -> None:
 # --- properties ------------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(data=st.data())
 def test_between_inverts_add_at_an_opening(cal: WorkCalendar, data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(cal.starts) - 1))
@@ -293,7 +294,7 @@ def test_between_inverts_add_at_an_opening(cal: WorkCalendar, data: st.DataObjec
     assert due >= t
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(data=st.data())
 def test_add_is_monotone_and_consistent_anywhere(cal: WorkCalendar, data: st.DataObject) -> None:
     t = float(data.draw(st.integers(int(cal.span_start), int(cal.span_end) - 1)))
