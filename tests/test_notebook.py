@@ -158,7 +158,7 @@ def test_the_notebook_runs_top_to_bottom_on_the_demo(
     first = next(str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
     assert first.startswith(f"Настройки: `{demo / 'settings.yaml'}` — из переменной окружения")
     assert "Обращений:" in text  # the sync's line
-    assert "Сводка за неделю с " in text
+    assert "Сводка: неделя с " in text
     assert "недоступн" not in text  # agenda and weekly figures are part of this installation
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2  # consent coverage and the weekly trend
@@ -248,3 +248,17 @@ def test_consultations_of_the_week_on_a_weekend_are_the_coming_weeks(
     now = dt.datetime.combine(today, dt.time(12, 0), tzinfo=TZ)
     assert nh.week_bounds(now, "Europe/Simferopol") == (monday, monday + dt.timedelta(days=6))
     assert week_of(None, today) == (monday, monday + dt.timedelta(days=6))
+
+
+def test_notebook_tables_write_decimals_with_a_comma() -> None:
+    import pandas as pd
+
+    before = pd.get_option("display.float_format")
+    try:
+        nh.use_russian_numbers()
+        text = pd.DataFrame({"Готово, %": [91.66, 1234.5]}).to_string()
+        html = pd.DataFrame({"Готово, %": [91.66]}).to_html()
+    finally:
+        pd.set_option("display.float_format", before)
+    assert "91,7" in text and "1\u202f234,5" in text and "91.7" not in text
+    assert "91,7" in html

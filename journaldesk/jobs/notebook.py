@@ -75,6 +75,17 @@ COVERAGE_LABELS = {
 }
 
 
+def _russian_number(x: float) -> str:
+    if x != x:  # NaN
+        return "—"
+    return f"{x:,.1f}".replace(",", "\u202f").replace(".", ",")
+
+
+def use_russian_numbers() -> None:
+    """Tables in the notebook show numbers as reports do: «91,7», «1 234,5» (not 91.7)."""
+    pd.set_option("display.float_format", _russian_number)
+
+
 @dataclass(frozen=True)
 class SettingsChoice:
     """Which settings file the notebook uses, and why: "env", "config" or "demo"."""
@@ -404,7 +415,7 @@ def build_summary(settings: Settings, *, now: dt.datetime, send: bool = False) -
     from journaldesk.runner.scheduler import summary_line
 
     result = run_summary(open_store(settings), settings, now=now, send=send)
-    return summary_line(result).capitalize()
+    return f"Сводка: {summary_line(result)}"
 
 
 def problems_table(view: SheetView) -> pd.DataFrame:
