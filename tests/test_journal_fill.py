@@ -510,3 +510,31 @@ def test_the_runner_imports_new_files_dropped_into_the_inbox_once(tmp_path: Path
     assert run.ok, run.message
     frame = tab_frame(runner.store_factory(settings))
     assert list(frame["lessons"]) == [4] and list(frame["complete"]) == [4]
+
+
+# --- the notebook -------------------------------------------------------------------------------
+
+
+def test_the_notebook_table_is_the_latest_week_least_filled_first(tmp_path: Path) -> None:
+    from journaldesk.jobs import notebook as nh
+
+    store, settings = make_workbook(tmp_path, seed=False)
+    view = nh.read_view(settings, now=NOW)
+    assert "пока пуст" in nh.journal_table(view)
+    lessons = [
+        lesson(date=dt.date(2026, 11, 9), topic=None),
+        lesson(),
+        lesson(teacher="Павленко С.М.", topic=None),
+        lesson(teacher="Павленко С.М."),
+        lesson(teacher="Павленко С.М."),
+    ]
+    path = write_csv(tmp_path / "w.csv", export_rows(lessons), "utf-8")
+    import_lessons(store, settings, [path], now=NOW)
+    table = nh.journal_table(nh.read_view(settings, now=NOW))
+    assert list(table.columns[:3]) == [TAB.header("teacher"), "Уроков", "Заполнено полностью"]
+    assert TAB.header("week_start") not in table.columns
+    assert list(table[TAB.header("teacher")]) == ["Павленко С.М.", "Осипова Наталья Владимировна"]
+    assert list(table[TAB.header("filled_share")]) == [pytest.approx(66.7), 100.0]
+    fig = nh.journal_chart(table, settings.journal.threshold)
+    colours = [tuple(round(c, 3) for c in bar.get_facecolor()[:3]) for bar in fig.axes[0].patches]
+    assert colours[0] != colours[1], "the teacher below the threshold stands out"

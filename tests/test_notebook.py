@@ -161,7 +161,7 @@ def test_the_notebook_runs_top_to_bottom_on_the_demo(
     assert "Сводка: неделя с " in text
     assert "недоступн" not in text  # agenda and weekly figures are part of this installation
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 2  # consent coverage and the weekly trend
+    assert len(images) == 3  # consent coverage, the weekly trend, the journal's filling
     # Tables as a person writes them: no None/NaN/<NA>, no index column, no ISO dates.
     tables = [str(o["data"]["text/html"]) for o in outputs if "text/html" in o.get("data", {})]
     assert len(tables) >= 8, len(tables)

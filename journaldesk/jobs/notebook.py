@@ -510,3 +510,48 @@ def show(frame: pd.DataFrame) -> Any:
         nowrap = [{"selector": "td", "props": "white-space: nowrap;"}]
         styler = styler.set_table_styles({name: nowrap for name in unbroken}, overwrite=False)
     return styler
+
+
+def journal_table(view: SheetView, week_start: dt.date | None = None) -> pd.DataFrame | str:
+    """Section I: the teachers of one week of «Заполнение ЭЖ» (the latest loaded by default),
+    least filled first, with the tab's own headers; a Russian note when nothing is loaded."""
+    tab = load_schema()["journal_fill"]
+    parsed = view.parsed.get("journal_fill")
+    hint = "Загрузите выгрузку уроков из журнала: journaldesk journal ФАЙЛ."
+    if parsed is None:
+        return f"Листа «{tab.title}» нет: создайте его командой journaldesk init. {hint}"
+    frame = parsed.frame[parsed.frame["week_start"].notna() & parsed.frame["teacher"].notna()]
+    if frame.empty:
+        return f"Лист «{tab.title}» пока пуст. {hint}"
+    week = week_start or max(frame["week_start"])
+    rows = frame[frame["week_start"] == week].copy()
+    if rows.empty:
+        return f"За неделю с {week:%d.%m.%Y} выгрузка не загружена. {hint}"
+    rows["filled_share"] = pd.to_numeric(rows["filled_share"], errors="coerce")
+    rows = rows.sort_values(["filled_share", "teacher"], na_position="last")
+    shown = [c.field for c in tab.columns if c.field not in ("week_start", "imported_at")]
+    table = rows[shown].rename(columns={c.field: c.header for c in tab.columns})
+    table.attrs["week_start"] = week
+    return table.reset_index(drop=True)
+
+
+def journal_chart(table: pd.DataFrame, threshold: float) -> Any:
+    """A bar per teacher: the share of lessons filled in completely, red below the threshold."""
+    import matplotlib.pyplot as plt
+
+    tab = load_schema()["journal_fill"]
+    shares = pd.to_numeric(table[tab.header("filled_share")], errors="coerce").fillna(0)
+    names = list(table[tab.header("teacher")])
+    fig, ax = plt.subplots(figsize=(9, max(2.5, 0.32 * len(names) + 1)))
+    colours = ["#c0392b" if s < threshold * 100 else "#2e86c1" for s in shares]
+    ax.barh(names, shares, color=colours)
+    ax.axvline(threshold * 100, color="#555", linestyle="--", label="порог")
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("заполнено полностью, %")
+    week = table.attrs.get("week_start")
+    when = f" за неделю с {week:%d.%m.%Y}" if week else ""
+    ax.set_title(f"Заполнение ЭЖ по учителям{when} (красным — ниже порога)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
