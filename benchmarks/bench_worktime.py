@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from journaldesk.jobs.init import load_calendar_plan
 from journaldesk.rules.school_year import regulation_hours, school_year_bounds, school_year_entries
 from journaldesk.rules.worktime import WorkCalendar, from_minutes
 
@@ -17,8 +18,9 @@ TZ = "Europe/Simferopol"
 def main() -> None:
     """Print build time and the time of add(), between() and from_minutes() over N requests."""
     t0 = time.perf_counter()
-    start, end = school_year_bounds(2026)
-    entries = school_year_entries(2026)
+    plan = load_calendar_plan()
+    start, end = school_year_bounds(2026, plan)
+    entries = school_year_entries(2026, plan)
     cal = WorkCalendar.build(regulation_hours(), entries, tz=TZ, start=start, end=end)
     built = time.perf_counter() - t0
 

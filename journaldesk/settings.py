@@ -118,11 +118,49 @@ class BookingSettings(_Section):
         description="Не больше стольких записей в день консультаций (пусто — без предела)",
         examples=["6"],
     )
+    reserve_share: float = Field(
+        default=0.25,
+        ge=0,
+        lt=1,
+        description="Доля мест каждой консультации, которую автоматическая запись оставляет "
+        "свободной: для коротких обращений и выставления отметок (п. 2.9)",
+        examples=["0.3"],
+    )
     room: str = Field(
         default="",
         description="Кабинет консультаций, если в «Графике» он не указан",
         examples=["12"],
     )
+
+
+REGIONS = ("Республика Крым", "Севастополь", "нет")
+
+
+class SchoolSettings(_Section):
+    name: str = Field(
+        default="МБОУ «Владиславовская ОШ»",
+        description="Название школы в сводках и письмах",
+        examples=["МБОУ «СОШ № 1»"],
+    )
+    region: str = Field(
+        default=REGIONS[0],
+        description="Регион: его выходные init добавит в «Календарь» (Крым и Севастополь — "
+        "18 марта); «нет» — только общероссийские праздники",
+        examples=["нет"],
+    )
+    vacation_consultations: bool = Field(
+        default=False,
+        description="Проводятся ли консультации в школьные каникулы (false — дни «Каникулы» "
+        "закрыты, сроки в них не идут)",
+        examples=["true"],
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            raise ValueError(f"region:{value}")
+        return value
 
 
 class ConsentSettings(_Section):
@@ -334,11 +372,7 @@ class Settings(_Section):
         description="Часовой пояс школы: сроки, часы консультаций, даты в таблице и в журнале",
         examples=["Europe/Moscow"],
     )
-    school: str = Field(
-        default="МБОУ «Владиславовская ОШ»",
-        description="Название школы в сводках и письмах",
-        examples=["МБОУ «СОШ № 1»"],
-    )
+    school: SchoolSettings = Field(default_factory=SchoolSettings)
     administrator: Administrator = Field(default_factory=Administrator)
     topics: dict[str, TopicOverride] = Field(
         default_factory=dict,
@@ -366,6 +400,12 @@ class Settings(_Section):
         default=Path("reports"), description="Папка для недельных сводок", examples=["../reports"]
     )
     base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("school", mode="before")
+    @classmethod
+    def _school_name_alone(cls, value: Any) -> Any:
+        # Older settings files hold only the school's name: `school: МБОУ …`.
+        return {"name": value} if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -469,6 +509,10 @@ def _explain(err: dict[str, Any]) -> str:
     if kind == "value_error" and msg.startswith("lesson-field:"):
         fields = ", ".join(LESSON_HEADERS)
         return f"{key}: неизвестный столбец выгрузки «{msg[13:]}»; столбцы: {fields}"
+    if kind == "value_error" and msg.startswith("region:"):
+        return f"{key}: неизвестный регион «{msg[7:]}»; допустимо: " + ", ".join(
+            f"«{r}»" for r in REGIONS
+        )
     if kind == "value_error" and msg.startswith("google-sheet"):
         return "google.spreadsheet: для backend: google укажите ключ или адрес таблицы"
     for name, words in _TYPE_NAMES.items():

@@ -16,7 +16,7 @@ import pytest
 from journaldesk.jobs.init import plan_init
 from journaldesk.settings import Settings
 from journaldesk.store.base import Store
-from tests.helpers import fill_under_seeds, make_workbook, settings_for
+from tests.helpers import SEED_DAY, fill_under_seeds, make_workbook, settings_for
 
 pytest_plugins = ["tests.sheets_api.fixtures"]
 
@@ -36,7 +36,7 @@ class Sheet:
 def _google_sheet(server: Any, factory: Callable[..., Any], tmp_path: Path, tabs: dict) -> Sheet:
     sid = server.create_spreadsheet()
     store = factory(sid)
-    plan = plan_init(store.read(), store.describe())
+    plan = plan_init(store.read(), store.describe(), today=SEED_DAY)
     store.apply_init(plan)
     fill_under_seeds(store, plan, tabs)
     settings = settings_for(tmp_path)

@@ -17,6 +17,9 @@ from journaldesk.sheet.schema import load_schema
 from journaldesk.store.base import InitPlan, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 
+# The day the test workbooks are seeded as of: the school year 2026/27.
+SEED_DAY = dt.date(2026, 11, 1)
+
 TZ = ZoneInfo("Europe/Simferopol")
 SCHEMA = load_schema()
 REQ = SCHEMA["requests"]
@@ -87,7 +90,7 @@ def make_workbook(
     """A workbook built by `init` (regulation hours, the school calendar), then the given rows."""
     settings = settings_for(tmp_path)
     store = WorkbookStore(settings.workbook_path, create=True)
-    plan = plan_init(Snapshot(tabs={}), {})
+    plan = plan_init(Snapshot(tabs={}), {}, today=SEED_DAY)
     if not seed:
         plan.seed_rows = [(t, r) for t, r in plan.seed_rows if t != SCHEMA["calendar"].title]
     store.apply_init(plan)

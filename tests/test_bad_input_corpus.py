@@ -22,7 +22,7 @@ from journaldesk.jobs.init import plan_init
 from journaldesk.jobs.sync import sync
 from journaldesk.store.base import Snapshot
 from tests.corpus.grids import column_values, forbidden_changes, grid_of
-from tests.helpers import SCHEMA, at, request
+from tests.helpers import SCHEMA, SEED_DAY, at, request
 
 NOW = at("01.12.2026 15:10")
 LONG = "Очень длинное описание. " * 417  # 10,008 characters
@@ -30,7 +30,7 @@ assert len(LONG) >= 10_000
 _SEEDED = {
     key: len(rows)
     for key in ("schedule", "calendar")
-    for title, rows in plan_init(Snapshot(tabs={}), {}).seed_rows
+    for title, rows in plan_init(Snapshot(tabs={}), {}, today=SEED_DAY).seed_rows
     if title == SCHEMA[key].title
 }
 

@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
+from journaldesk.jobs.init import load_calendar_plan
 from journaldesk.rules.booking import (
     BookingPlan,
+    BookingRules,
     Slot,
     agenda,
     agenda_lines,
@@ -66,7 +68,8 @@ CALENDAR = make_calendar()
 
 
 def make_settings(**booking: object) -> Settings:
-    return parse_settings({"booking": {"room": "12", **booking}}, Path("."))
+    """Booking settings; no reserve unless a test asks for one (the reserve has its own tests)."""
+    return parse_settings({"booking": {"room": "12", "reserve_share": 0, **booking}}, Path("."))
 
 
 def requests(*rows: dict[str, object]) -> pd.DataFrame:
@@ -95,15 +98,17 @@ def plan(
     calendar: WorkCalendar = CALENDAR,
     settings: Settings | None = None,
     now: dt.datetime = NOW,
+    due: np.ndarray | None = None,
 ) -> BookingPlan:
     return plan_bookings(
         frame,
         cells(frame) if current is None else current,
         calendar=calendar,
-        settings=settings or make_settings(),
+        rules=BookingRules.from_settings(settings or make_settings()),
         now=now,
         sheet_tz=TZ,
         schedule_rooms=ROOMS,
+        due=due,
     )
 
 
@@ -291,7 +296,7 @@ def test_the_room_comes_from_the_schedule_else_the_setting() -> None:
         frame,
         cells(frame),
         calendar=saturday,
-        settings=make_settings(room="Актовый зал"),
+        rules=BookingRules.from_settings(make_settings(room="Актовый зал")),
         now=dt.datetime(2026, 11, 27, 17, 0, tzinfo=ZONE),
         sheet_tz=TZ,
         schedule_rooms={0: "каб. 7"},
@@ -301,7 +306,7 @@ def test_the_room_comes_from_the_schedule_else_the_setting() -> None:
         frame,
         cells(frame),
         calendar=CALENDAR,
-        settings=make_settings(),
+        rules=BookingRules.from_settings(make_settings()),
         now=dt.datetime(2026, 11, 27, 17, 0, tzinfo=ZONE),
         sheet_tz=TZ,
         schedule_rooms={0: "каб. 7"},
@@ -352,7 +357,8 @@ def random_case(draw: st.DrawFn) -> tuple[pd.DataFrame, Settings]:
 def _check_invariants(frame: pd.DataFrame, p: BookingPlan, settings: Settings) -> None:
     b = settings.booking
     booked = slots_of(p)
-    open_ = frame["status"].isin([NEW, IN_WORK, WAITING])
+    # A request waiting for the requester holds no slot.
+    open_ = frame["status"].isin([NEW, IN_WORK])
     wanted = open_ & (frame["topic"] == MARKS)
     assert set(booked) == set(frame.index[wanted]), "every open consultation request is booked"
     now_m = minutes(NOW.astimezone(ZONE).replace(tzinfo=None))
@@ -427,7 +433,7 @@ def test_a_day_cancelled_in_the_calendar_rebooks_exactly_its_requests() -> None:
 def test_holidays_and_vacations_never_get_slots() -> None:
     year = WorkCalendar.build(
         regulation_hours(),
-        school_year_entries(2026),
+        school_year_entries(2026, load_calendar_plan()),
         tz=TZ,
         start=dt.date(2026, 9, 1),
         end=dt.date(2027, 6, 1),
@@ -628,7 +634,7 @@ def test_agenda_lists_days_bookings_free_places_and_closed_days() -> None:
         frame,
         current,
         calendar=cancelled,
-        settings=make_settings(),
+        rules=BookingRules.from_settings(make_settings()),
         day_from=dt.date(2026, 11, 30),
         day_to=dt.date(2026, 12, 6),
         schedule_rooms=ROOMS,
@@ -663,7 +669,7 @@ def test_agenda_free_places_respect_the_daily_cap() -> None:
         frame,
         cells(frame, "пн 30.11.2026 14:20–14:40, каб. 12"),
         calendar=CALENDAR,
-        settings=make_settings(daily_cap=4, capacity=2),
+        rules=BookingRules.from_settings(make_settings(daily_cap=4, capacity=2)),
         day_from=dt.date(2026, 11, 30),
         day_to=dt.date(2026, 11, 30),
     )
@@ -676,7 +682,7 @@ def test_agenda_counts_no_free_places_in_the_past() -> None:
         frame,
         cells(frame, "вт 01.12.2026 15:20–15:40, каб. 12"),
         calendar=CALENDAR,
-        settings=make_settings(),
+        rules=BookingRules.from_settings(make_settings()),
         day_from=dt.date(2026, 11, 30),
         day_to=dt.date(2026, 12, 1),
         now=dt.datetime(2026, 12, 1, 15, 30, tzinfo=ZONE),
@@ -695,3 +701,136 @@ def test_bookings_do_not_depend_on_row_order() -> None:
     shuffled.index = frame.index  # staff sorted the sheet: same requests, other rows
     second = plan(shuffled)
     assert dict(zip(shuffled["number"], second.desired, strict=True)) == by_number
+
+
+# --- bookings serve the deadline ----------------------------------------------------------------
+
+
+@st.composite
+def deadline_week(
+    draw: st.DrawFn,
+) -> tuple[pd.DataFrame, np.ndarray, Settings, dt.datetime, WorkCalendar]:
+    """Requests with deadlines in a random week of the year, some days cancelled."""
+    week = draw(st.integers(min_value=0, max_value=30))
+    now = dt.datetime(2026, 9, 7, 10, tzinfo=ZONE) + dt.timedelta(weeks=week)
+    now += dt.timedelta(hours=draw(st.integers(min_value=0, max_value=4 * 24)))
+    cancelled = draw(st.lists(st.integers(min_value=0, max_value=13), max_size=3, unique=True))
+    entries = [
+        CalendarEntry(d, d, KIND_CANCELLED)
+        for d in (now.date() + dt.timedelta(days=k) for k in cancelled)
+    ]
+    calendar = make_calendar(*entries)
+    n = draw(st.integers(min_value=1, max_value=40))
+    rows, due = [], []
+    local_now = now.replace(tzinfo=None)
+    for _ in range(n):
+        received = local_now - dt.timedelta(minutes=draw(st.integers(0, 3 * 24 * 60)))
+        rows.append(
+            {
+                "received_at": received,
+                "status": draw(st.sampled_from([NEW, NEW, IN_WORK, WAITING])),
+            }
+        )
+        ahead = draw(st.integers(min_value=-2 * 24 * 60, max_value=8 * 24 * 60))
+        due.append(minutes(local_now + dt.timedelta(minutes=ahead)))
+    settings = make_settings(
+        capacity=draw(st.integers(min_value=1, max_value=2)),
+        slot_minutes=draw(st.sampled_from([15, 20, 30])),
+        min_notice_hours=draw(st.sampled_from([0, 2])),
+        reserve_share=draw(st.sampled_from([0, 0.25, 0.5])),
+    )
+    return requests(*rows), np.array(due), settings, now, calendar
+
+
+def _grid(calendar: WorkCalendar, b: object, first: dt.date) -> list[tuple[float, float, int]]:
+    """Every slot (start, end, session number) of the test's days, written from the rule."""
+    out = []
+    for k, (a, z) in enumerate(calendar.sessions(first, first + dt.timedelta(days=200))):
+        t = a
+        while t + dt.timedelta(minutes=b.slot_minutes) <= z:
+            end = t + dt.timedelta(minutes=b.slot_minutes)
+            out.append((minutes(t.replace(tzinfo=None)), minutes(end.replace(tzinfo=None)), k))
+            t = end + dt.timedelta(minutes=b.buffer_minutes)
+    return out
+
+
+@hyp_settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deadline_week())
+def test_no_booking_after_its_deadline_while_a_slot_before_it_was_free(
+    case: tuple[pd.DataFrame, np.ndarray, Settings, dt.datetime, WorkCalendar],
+) -> None:
+    frame, due, settings, now, calendar = case
+    b = settings.booking
+    p = plan(frame, settings=settings, now=now, calendar=calendar, due=due)
+    booked = slots_of(p)
+    # A request waiting for the requester holds no slot; every other one has one.
+    waiting = set(frame.index[frame["status"] == WAITING])
+    assert not waiting & set(booked)
+    assert set(booked) == set(frame.index) - waiting
+    grid = _grid(calendar, b, (now - dt.timedelta(days=1)).date())
+    load = {(s, e): 0 for s, e, _ in grid}
+    places: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for _s, _e, k in grid:
+        places[k] = places.get(k, 0) + b.capacity
+    session_of = {(s, e): k for s, e, k in grid}
+    for slot in booked.values():
+        key = (minutes(slot.start), minutes(slot.end))
+        assert key in load, f"{slot.label()} is a slot of the grid"
+        load[key] += 1
+        used[session_of[key]] = used.get(session_of[key], 0) + 1
+    # Capacity and the reserve are never exceeded.
+    assert all(v <= b.capacity for v in load.values())
+    quota = {k: int(np.floor(v * (1 - b.reserve_share) + 1e-9)) for k, v in places.items()}
+    assert all(used[k] <= quota[k] for k in used)
+    # A booking at or after the deadline only when no slot between the notice and the deadline
+    # is left with a free place (and its session under its quota), and «Проверка» says so.
+    now_m = minutes(now.replace(tzinfo=None))
+    for pos, row in enumerate(frame.index):
+        slot = booked.get(row)
+        if slot is None or minutes(slot.start) < due[pos]:
+            assert not any("позже срока" in t for t in p.notes.get(row, []))
+            continue
+        after = max(minutes(frame.at[row, "received_at"]), now_m + b.min_notice_hours * 60)
+        free_before = [
+            (s, e)
+            for s, e, k in grid
+            if after <= s < due[pos] and load[(s, e)] < b.capacity and used.get(k, 0) < quota[k]
+        ]
+        assert free_before == [], f"row {row} booked late while a slot before its deadline was free"
+        assert "Консультация: запись позже срока: свободных мест до срока нет" in p.notes[row]
+
+
+def test_earliest_deadline_first() -> None:
+    # Two requests, one free place before Thursday: the one due sooner gets it.
+    frame = requests(
+        {"received_at": local("25.11.2026 10:00")}, {"received_at": local("25.11.2026 11:00")}
+    )
+    due = np.array([minutes(local("27.11.2026 16:00")), minutes(local("25.11.2026 17:00"))])
+    p = plan(frame, settings=make_settings(slot_minutes=120, reserve_share=0), due=due)
+    got = slots_of(p)
+    assert got[3].start == local("25.11.2026 15:00")
+    assert got[2].start == local("26.11.2026 15:00")
+
+
+def test_the_reserve_leaves_a_quarter_of_each_session_free() -> None:
+    # Wednesday 15-17 holds six 20-minute slots: with 25 % kept, four are booked a day.
+    frame = requests(*[{"received_at": local("25.11.2026 09:00")} for _ in range(9)])
+    p = plan(frame, settings=make_settings(reserve_share=0.25, min_notice_hours=0))
+    per_day: dict[dt.date, int] = {}
+    for slot in slots_of(p).values():
+        per_day[slot.start.date()] = per_day.get(slot.start.date(), 0) + 1
+    assert per_day == {dt.date(2026, 11, 25): 4, dt.date(2026, 11, 26): 4, dt.date(2026, 11, 27): 1}
+
+
+def test_a_request_put_on_hold_gives_its_slot_back_and_is_booked_again() -> None:
+    frame = requests({"received_at": local("25.11.2026 09:00")})
+    first = plan(frame)
+    label = first.desired[2]
+    assert isinstance(label, str)
+    frame.loc[2, "status"] = WAITING
+    held = plan(frame, first.desired)
+    assert held.desired[2] is None
+    frame.loc[2, "status"] = IN_WORK
+    back = plan(frame, held.desired)
+    assert back.desired[2] == label

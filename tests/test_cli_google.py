@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from journaldesk.cli.main import main
-from tests.helpers import REQ
+from tests.helpers import REQ, SEED_DAY
 
 
 def _config(tmp_path: Path, server, sid: str) -> Path:
@@ -91,5 +91,5 @@ def test_init_puts_back_a_dropdown_list_that_differs_from_the_schema(
     assert described[REQ.title]["dropdown_values"][topic_col] == list(REQ.col("topic").values)
     # An older sheet whose topic list lacks a topic the schema has now.
     described[REQ.title]["dropdown_values"][topic_col] = list(REQ.col("topic").values)[:-1]
-    plan = plan_init(store.read(), described)
+    plan = plan_init(store.read(), described, today=SEED_DAY)
     assert (REQ.title, topic_col, list(REQ.col("topic").values)) in plan.dropdowns

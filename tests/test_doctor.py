@@ -107,7 +107,7 @@ def test_example_values_left_in_the_settings_are_flagged(tmp_path: Path) -> None
     }
     _, lines = run_doctor(_workbook_settings(tmp_path, **example), now=NOW)
     assert (
-        "! В настройках осталось значение из образца: school: «МБОУ «Владиславовская ОШ»»\n"
+        "! В настройках осталось значение из образца: school.name: «МБОУ «Владиславовская ОШ»»\n"
         "    → впишите название своей школы"
     ) in lines
     assert (

@@ -8,14 +8,17 @@ from pathlib import Path
 import pytest
 
 from journaldesk.errors import SettingsError
+from journaldesk.jobs.init import load_calendar_plan
 from journaldesk.rules.school_year import (
     regulation_hours,
     school_year_bounds,
     school_year_entries,
+    school_year_start,
 )
 from journaldesk.rules.worktime import CalendarEntry, WorkCalendar
 
 D = dt.date
+PLAN = load_calendar_plan()
 
 
 def _minutes(row) -> int:
@@ -36,12 +39,34 @@ def test_regulation_hours_are_ten_a_week() -> None:
 
 
 def test_default_bounds() -> None:
-    assert school_year_bounds() == (D(2026, 9, 1), D(2027, 8, 31))
+    assert school_year_bounds(2026, PLAN) == (D(2026, 9, 1), D(2027, 8, 31))
+    # A year the plan does not know still has its bounds: 1 September .. 31 August.
+    assert school_year_bounds(2031, PLAN) == (D(2031, 9, 1), D(2032, 8, 31))
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [(D(2026, 9, 1), 2026), (D(2026, 8, 31), 2025), (D(2027, 1, 15), 2026), (D(2030, 12, 1), 2030)],
+)
+def test_the_school_year_comes_from_the_date(today: dt.date, year: int) -> None:
+    assert school_year_start(today) == year
+
+
+def test_crimea_adds_18_march_every_year() -> None:
+    for year in (2026, 2029):
+        crimea = school_year_entries(year, PLAN, region="Республика Крым")
+        day = D(year + 1, 3, 18)
+        assert (
+            CalendarEntry(day, day, "Праздник", comment="День воссоединения Крыма с Россией")
+            in crimea
+        )
+        elsewhere = school_year_entries(year, PLAN, region="нет")
+        assert not any(e.date_from == day and e.kind == "Праздник" for e in elsewhere)
 
 
 def test_entries_hold_the_year_holidays_and_vacations() -> None:
-    entries = school_year_entries()
-    start, end = school_year_bounds()
+    entries = school_year_entries(2026, PLAN)
+    start, end = school_year_bounds(2026, PLAN)
     assert entries == sorted(entries, key=lambda e: e.date_from)
     assert all(start <= e.date_from <= e.date_to <= end for e in entries)
     by_date = {(e.date_from, e.kind): e for e in entries}
@@ -66,9 +91,13 @@ def test_entries_hold_the_year_holidays_and_vacations() -> None:
 
 
 def test_seeded_calendar_closes_what_it_should() -> None:
-    start, end = school_year_bounds()
+    start, end = school_year_bounds(2026, PLAN)
     cal = WorkCalendar.build(
-        regulation_hours(), school_year_entries(), tz="Europe/Simferopol", start=start, end=end
+        regulation_hours(),
+        school_year_entries(2026, PLAN),
+        tz="Europe/Simferopol",
+        start=start,
+        end=end,
     )
     assert cal.closed_reason(D(2026, 11, 4)) == "Праздник: День народного единства"
     assert cal.closed_reason(D(2026, 10, 28)) == "Каникулы: осенние"
@@ -100,8 +129,9 @@ school_years:
       - {date: "18.03.2028", name: "Региональный выходной"}
 """,
     )
-    assert school_year_bounds(2027, path) == (D(2027, 9, 1), D(2028, 8, 31))
-    entries = school_year_entries(2027, path)
+    plan = load_calendar_plan(path)
+    assert school_year_bounds(2027, plan) == (D(2027, 9, 1), D(2028, 8, 31))
+    entries = school_year_entries(2027, plan)
     assert CalendarEntry(D(2027, 10, 25), D(2027, 10, 31), "Каникулы", comment="осенние") in entries
     assert (
         CalendarEntry(D(2028, 3, 18), D(2028, 3, 18), "Праздник", comment="Региональный выходной")
@@ -113,7 +143,7 @@ school_years:
 @pytest.mark.parametrize(
     ("text", "year", "message"),
     [
-        ("school_years: {}\n", 2026, "нет учебного года 2026/27"),
+        ("school_years: [2026]\n", 2026, "school_years — ожидался раздел"),
         (
             'school_years:\n  2026:\n    start: "1 сентября"\n',
             2026,
@@ -132,9 +162,15 @@ def test_bad_calendar_file_says_what_in_russian(
     tmp_path: Path, text: str, year: int, message: str
 ) -> None:
     with pytest.raises(SettingsError, match=message):
-        school_year_entries(year, _write(tmp_path, text))
+        school_year_entries(year, load_calendar_plan(_write(tmp_path, text)))
+
+
+def test_a_year_missing_from_the_plan_has_holidays_but_no_vacations(tmp_path: Path) -> None:
+    entries = school_year_entries(2026, load_calendar_plan(_write(tmp_path, "school_years: {}\n")))
+    assert not any(e.kind == "Каникулы" for e in entries)
+    assert any(e.date_from == D(2026, 11, 4) for e in entries)
 
 
 def test_missing_calendar_file(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="Не найден файл календаря"):
-        school_year_bounds(2026, tmp_path / "nope.yaml")
+        load_calendar_plan(tmp_path / "nope.yaml")

@@ -28,6 +28,7 @@ from journaldesk.store.google import (
     to_serial,
 )
 from journaldesk.store.retry import RetryPolicy, call_with_retry
+from tests.helpers import SEED_DAY
 from tests.sheets_api.server import SheetsApiServer
 
 SCHEMA = load_schema()
@@ -518,7 +519,7 @@ def test_apply_init_on_an_empty_spreadsheet_then_describe_shows_everything(
     sid = sheets_server.create_spreadsheet("Новая", {})
     store = google_store(sid)
     snap = store.read()
-    plan = plan_init(snap, store.describe())
+    plan = plan_init(snap, store.describe(), today=SEED_DAY)
     assert len(plan.new_tabs) == len(SCHEMA.tabs)
     sheets_server.reset_calls()
     store.apply_init(plan)
@@ -551,7 +552,7 @@ def test_apply_init_on_an_empty_spreadsheet_then_describe_shows_everything(
     assert len(schedule.rows) > 1 and schedule.rows[0] == SCHEMA["schedule"].headers
     # The seeded hours are times, written as serial fractions of a day.
     assert 0 < schedule.cell(2, 2) < 1
-    again = plan_init(snap, store.describe())
+    again = plan_init(snap, store.describe(), today=SEED_DAY)
     assert again.is_empty(), again
 
 

@@ -22,6 +22,7 @@ from journaldesk.jobs.sync import sync
 from journaldesk.settings import load_settings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.store.workbook import WorkbookStore
+from tests.helpers import SEED_DAY
 
 SCHEMA = load_schema()
 TZ = ZoneInfo("Europe/Simferopol")
@@ -196,7 +197,7 @@ def _legacy_workbook(path: Path) -> None:
     from openpyxl.styles import PatternFill
 
     store = WorkbookStore(path, create=True)
-    plan = plan_init(store.read(), store.describe())
+    plan = plan_init(store.read(), store.describe(), today=SEED_DAY)
     plan.looks = []
     store.apply_init(plan)
     book = openpyxl.load_workbook(path)
@@ -227,7 +228,7 @@ def test_init_mends_an_old_workbook_and_keeps_a_width_set_by_hand(tmp_path: Path
     assert width_of(before, due) == 12  # the header «Срок» alone: shows ### for a moment
 
     store = WorkbookStore(path)
-    plan = plan_init(store.read(), store.describe())
+    plan = plan_init(store.read(), store.describe(), today=SEED_DAY)
     store.apply_init(plan)
     ws = openpyxl.load_workbook(path)[tab.title]
     assert width_of(ws, due) >= len("29.11.2026 14:30") + 1
@@ -236,7 +237,7 @@ def test_init_mends_an_old_workbook_and_keeps_a_width_set_by_hand(tmp_path: Path
         "Просрочено": RED,
         "Под угрозой": AMBER,
     }
-    again = plan_init(store.read(), store.describe())
+    again = plan_init(store.read(), store.describe(), today=SEED_DAY)
     assert again.is_empty(), again
 
 
@@ -272,7 +273,7 @@ def test_google_gets_the_same_look_through_init(sheets_server: Any, google_store
 
     sid = sheets_server.create_spreadsheet("Новая", {})
     store = google_store(sid)
-    plan = plan_init(store.read(), store.describe())
+    plan = plan_init(store.read(), store.describe(), today=SEED_DAY)
     looks = {look.title: look for look in plan.looks}
     assert set(looks) == {tab.title for tab in SCHEMA.tabs.values()}
     tab = SCHEMA["requests"]
@@ -305,7 +306,7 @@ def test_google_gets_the_same_look_through_init(sheets_server: Any, google_store
     assert all(described[t]["filtered"] for t in looks)
     # Wrapping and greying the program columns left their date formats alone.
     assert described[tab.title]["format_cols"][tab.fields.index("due_at") + 1] == "DD.MM.YYYY HH:MM"
-    assert plan_init(store.read(), store.describe()).is_empty()
+    assert plan_init(store.read(), store.describe(), today=SEED_DAY).is_empty()
 
 
 def test_google_init_takes_the_amber_off_finished_rows(
@@ -315,7 +316,7 @@ def test_google_init_takes_the_amber_off_finished_rows(
 
     sid = sheets_server.create_spreadsheet("Старая", {})
     store = google_store(sid)
-    store.apply_init(plan_init(store.read(), store.describe()))
+    store.apply_init(plan_init(store.read(), store.describe(), today=SEED_DAY))
     tab = SCHEMA["requests"]
     col = tab.fields.index("due_state") + 1
     # What the first versions of init added: finished-late rows painted amber like a warning.
@@ -326,7 +327,7 @@ def test_google_init_takes_the_amber_off_finished_rows(
     assert old.describe()[tab.title]["highlight_values"][col]["Решено с опозданием"] == "amber"
 
     fresh = google_store(sid)
-    plan = plan_init(fresh.read(), fresh.describe())
+    plan = plan_init(fresh.read(), fresh.describe(), today=SEED_DAY)
     assert [(t, c) for t, c, _ in plan.highlights] == [(tab.title, col)]
     fresh.apply_init(plan)
     again = google_store(sid)
@@ -338,4 +339,4 @@ def test_google_init_takes_the_amber_off_finished_rows(
     consent = SCHEMA["consent"]
     consent_col = consent.fields.index("state") + 1
     assert len(described[consent.title]["highlight_values"][consent_col]) == 3  # untouched
-    assert plan_init(again.read(), described).is_empty()
+    assert plan_init(again.read(), described, today=SEED_DAY).is_empty()

@@ -32,6 +32,9 @@ T = dt.time
 
 ENTRIES = [
     CalendarEntry(D(2026, 10, 26), D(2026, 11, 3), "Каникулы", comment="осенние"),
+    CalendarEntry(D(2026, 11, 4), D(2026, 11, 4), "Праздник", comment="День народного единства"),
+    CalendarEntry(D(2026, 12, 31), D(2026, 12, 31), "Праздник", comment="Выходной (перенесено)"),
+    CalendarEntry(D(2027, 1, 1), D(2027, 1, 8), "Праздник", comment="Новогодние каникулы"),
     CalendarEntry(D(2026, 12, 28), D(2027, 1, 10), "Каникулы", comment="зимние"),
     CalendarEntry(D(2026, 11, 18), D(2026, 11, 18), "Нет консультаций", comment="педсовет"),
     CalendarEntry(
@@ -58,11 +61,14 @@ def cal() -> WorkCalendar:
     )
 
 
+UNITY_DAY = CalendarEntry(D(2026, 11, 4), D(2026, 11, 4), "Праздник", comment="День единства")
+
+
 @pytest.fixture(scope="module")
 def plain() -> WorkCalendar:
-    """Only the regulation hours and the public holidays."""
+    """Only the regulation hours and the 4 November holiday row."""
     return WorkCalendar.build(
-        regulation_hours(), [], tz=TZ, start=D(2026, 9, 1), end=D(2027, 1, 31)
+        regulation_hours(), [UNITY_DAY], tz=TZ, start=D(2026, 9, 1), end=D(2027, 1, 31)
     )
 
 
@@ -104,11 +110,11 @@ def test_across_a_weekend(plain: WorkCalendar) -> None:
 def test_across_the_public_holiday_4_november(plain: WorkCalendar) -> None:
     # Tue 03.11 16:30: 30 minutes on Tuesday, Wed 04.11 is Unity Day, 30 on Thursday from 15:00.
     assert local(plain.add(m(2026, 11, 3, 16, 30), 60)) == dt.datetime(2026, 11, 5, 15, 30)
-    no_holidays = WorkCalendar.build(
-        regulation_hours(), [], tz=TZ, start=D(2026, 11, 1), end=D(2026, 11, 30),
-        public_holidays=False,
-    )  # fmt: skip
-    assert local(no_holidays.add(m(2026, 11, 3, 16, 30), 60)) == dt.datetime(2026, 11, 4, 15, 30)
+    # The «Календарь» rows are the only source: without the holiday's row the day is open.
+    no_row = WorkCalendar.build(
+        regulation_hours(), [], tz=TZ, start=D(2026, 11, 1), end=D(2026, 11, 30)
+    )
+    assert local(no_row.add(m(2026, 11, 3, 16, 30), 60)) == dt.datetime(2026, 11, 4, 15, 30)
 
 
 def test_across_a_vacation_and_the_holiday(cal: WorkCalendar) -> None:
@@ -212,16 +218,19 @@ def test_sessions_are_aware_local(cal: WorkCalendar) -> None:
     assert all(s.utcoffset() == dt.timedelta(hours=3) for s, _ in week)
 
 
-def test_end_of_sessions(plain: WorkCalendar) -> None:
+def test_close_after_sessions(plain: WorkCalendar) -> None:
     t = m(2026, 11, 10, 15, 30)
-    assert local(plain.end_of_sessions(t, 1)) == dt.datetime(2026, 11, 10, 17)
-    assert local(plain.end_of_sessions(t, 2)) == dt.datetime(2026, 11, 11, 17)
-    assert local(plain.end_of_sessions(m(2026, 11, 10, 20), 1)) == dt.datetime(2026, 11, 11, 17)
-    assert local(plain.end_of_sessions(m(2026, 11, 10, 17), 1)) == dt.datetime(2026, 11, 11, 17)
+    assert local(plain.close_after_sessions(t, 0)) == dt.datetime(2026, 11, 10, 17)
+    assert local(plain.close_after_sessions(t, 1)) == dt.datetime(2026, 11, 11, 17)
+    evening = m(2026, 11, 10, 20)
+    assert local(plain.close_after_sessions(evening, 0)) == dt.datetime(2026, 11, 11, 17)
+    assert local(plain.close_after_sessions(m(2026, 11, 10, 17), 0)) == dt.datetime(
+        2026, 11, 11, 17
+    )
     # Tue 03.11 evening: the next sessions are Thu 05.11 and Fri 06.11 (04.11 is a holiday).
-    got = plain.end_of_sessions(m(2026, 11, 3, 18), np.array([1, 2]))
+    got = plain.close_after_sessions(m(2026, 11, 3, 18), np.array([0, 1]))
     assert [local(x) for x in got] == [dt.datetime(2026, 11, 5, 17), dt.datetime(2026, 11, 6, 16)]
-    assert np.isnan(plain.end_of_sessions(t, 0))
+    assert np.isnan(plain.close_after_sessions(t, -1))
 
 
 # --- missing values, bounds ------------------------------------------------------------------
@@ -235,7 +244,7 @@ def test_nan_in_nan_out(cal: WorkCalendar) -> None:
     assert np.isnan(cal.next_open(np.nan))
     assert np.isnan(cal.between(np.nan, t))
     assert np.isnan(cal.between(t, np.nan))
-    assert np.isnan(cal.end_of_sessions(np.nan, 1))
+    assert np.isnan(cal.close_after_sessions(np.nan, 1))
     got = cal.add([t, None, np.nan], 60)
     assert local(got[0]) == dt.datetime(2026, 11, 10, 16, 30)
     assert np.isnan(got[1:]).all()
@@ -270,8 +279,8 @@ def test_vectorised_equals_scalar(cal: WorkCalendar) -> None:
     assert np.array_equal(
         spans, [cal.between(x, y) for x, y in zip(t, b, strict=True)], equal_nan=True
     )
-    closes = cal.end_of_sessions(t, 3)
-    assert np.array_equal(closes, [cal.end_of_sessions(x, 3) for x in t], equal_nan=True)
+    closes = cal.close_after_sessions(t, 3)
+    assert np.array_equal(closes, [cal.close_after_sessions(x, 3) for x in t], equal_nan=True)
     series = cal.add(pd.Series(t), pd.Series(minutes))
     assert np.array_equal(series, added, equal_nan=True)
     assert isinstance(cal.add(float(t[0]), 30.0), float)

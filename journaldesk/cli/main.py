@@ -56,18 +56,23 @@ def sync(config_path: Path | None) -> str:
 @friendly
 def init(config_path: Path | None) -> str:
     """Bring the sheet's structure up to the contract without touching data."""
-    from journaldesk.jobs.init import plan_init
+    from journaldesk.jobs.init import load_calendar_plan, missing_years, plan_init
     from journaldesk.store import open_store
 
     settings = open_settings(config_path)
+    calendar_plan = load_calendar_plan()
+    today = now_in(settings).date()
     store = open_store(settings, create=True)
     with store.lock():
         snap = store.read()
         plan = plan_init(
             snap,
             store.describe(),
+            today=today,
             room=settings.booking.room,
             consultant=settings.administrator.name,
+            calendar_plan=calendar_plan,
+            region=settings.school.region,
         )
         if plan.is_empty():
             line = f"Таблица {store.location()} уже готова: менять нечего."
@@ -80,9 +85,14 @@ def init(config_path: Path | None) -> str:
     if plan.headers:
         lines.append("  вписаны заголовки: " + ", ".join(t for t, _ in plan.headers))
     for title, rows in plan.seed_rows:
-        lines.append(f"  лист «{title}» заполнен: {count(len(rows), 'строка', 'строки', 'строк')}")
+        lines.append(f"  лист «{title}»: добавлено {count(len(rows), 'строка', 'строки', 'строк')}")
     if plan.dropdowns:
         lines.append(f"  выпадающих списков: {len(plan.dropdowns)}")
+    for year in missing_years(today, calendar_plan):
+        lines.append(
+            f"  в config/calendar.yaml нет учебного года {year}/{(year + 1) % 100:02d}: "
+            f"каникулы не добавлены — впишите их в файл и запустите init снова"
+        )
     click.echo("\n".join(lines))
     return "; ".join(line.strip() for line in lines)
 

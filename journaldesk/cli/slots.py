@@ -15,7 +15,13 @@ import click
 
 from journaldesk.cli.common import config_option, friendly, now_in, open_settings
 from journaldesk.errors import UserError
-from journaldesk.rules.booking import agenda, agenda_lines, agenda_week, rooms_by_weekday
+from journaldesk.rules.booking import (
+    BookingRules,
+    agenda,
+    agenda_lines,
+    agenda_week,
+    rooms_by_weekday,
+)
 from journaldesk.settings import Settings
 from journaldesk.store.base import Snapshot
 
@@ -57,7 +63,7 @@ def week_agenda(
         plan.requests.effective,
         bookings.desired,
         calendar=calendar,
-        settings=settings,
+        rules=BookingRules.from_settings(settings),
         day_from=day_from,
         day_to=day_to,
         schedule_rooms=rooms,

@@ -12,7 +12,7 @@ import yaml
 
 from journaldesk.jobs.demo_data import TIMEZONE, demo_rows
 from journaldesk.jobs.demo_journal import lesson_rows, write_export
-from journaldesk.jobs.init import plan_init
+from journaldesk.jobs.init import load_calendar_plan, plan_init
 from journaldesk.jobs.journal_import import JournalImport, import_lessons
 from journaldesk.jobs.sync import SyncReport, sync
 from journaldesk.rules.journal_fill import closed_days
@@ -85,8 +85,11 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
         plan = plan_init(
             Snapshot(tabs={}),
             {},
+            today=now.date(),
             room=settings.booking.room,
             consultant=settings.administrator.name,
+            calendar_plan=load_calendar_plan(),
+            region=settings.school.region,
         )
         # The demo's own «График» (with the consultant's name) replaces the plain seed; the
         # staff-typed «Календарь» rows go after the seeded holidays and vacations.

@@ -8,18 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from journaldesk.errors import JournaldeskError, SheetNotShared, StructureError
-from journaldesk.jobs.init import plan_init
+from journaldesk.jobs.init import (
+    calendar_rows_missing,
+    calendar_seed,
+    load_calendar_plan,
+    plan_init,
+)
 from journaldesk.resources import default_file
+from journaldesk.rules.calendar import build_calendar, calendar_notes
+from journaldesk.rules.school_year import school_year_start
 from journaldesk.settings import Settings, load_settings, settings_path
-from journaldesk.sheet.frames import find_headers, rename_hints
+from journaldesk.sheet.frames import find_headers, parse_tab, rename_hints
 from journaldesk.sheet.grid import column_letter
 from journaldesk.sheet.schema import Tab, load_schema
+from journaldesk.sheet.textfmt import count
+from journaldesk.store.base import Snapshot
+
+# How far ahead doctor wants to see consultation hours.
+AHEAD_DAYS = 30
 
 OK = "✔"
 BAD = "✘"
@@ -95,8 +108,10 @@ def example_leftovers(settings: Settings) -> list[tuple[str, str, str]]:
     """Values copied from settings.example.yaml and never changed: (key, value, what to do)."""
     example = yaml.safe_load(default_file("settings.example.yaml").read_text(encoding="utf-8"))
     found = []
-    if settings.school.strip() == str(example.get("school", "")).strip():
-        found.append(("school", settings.school, "впишите название своей школы"))
+    school = example.get("school", "")
+    example_name = school.get("name", "") if isinstance(school, dict) else school
+    if settings.school.name.strip() == str(example_name).strip():
+        found.append(("school.name", settings.school.name, "впишите название своей школы"))
     addresses = [
         ("administrator.email", settings.administrator.email),
         ("mail.sender", settings.mail.sender),
@@ -137,6 +152,71 @@ def _headers(tab: Tab, header_row: list, exc: StructureError, out: Checklist) ->
         for h in hints
     ]
     out.bad(str(exc), "\n    → ".join(fixes))
+
+
+def check_calendar(
+    snap: Snapshot, settings: Settings, out: Checklist, *, now: dt.datetime, sheet_tz: str
+) -> None:
+    """«Календарь»: the school year is covered, the next 30 days have consultation hours, no
+    row is inverted or overlaps another of its type."""
+    schema = load_schema()
+    tab = schema["calendar"]
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    year = school_year_start(today)
+    label = f"{year}/{(year + 1) % 100:02d}"
+    try:
+        seeds = calendar_seed([year], load_calendar_plan(), region=settings.school.region)
+    except JournaldeskError as exc:
+        out.bad(f"Календарь школы: {exc}", "исправьте config/calendar.yaml")
+        seeds = []
+    missing = calendar_rows_missing(snap, seeds, schema)
+    if missing:
+        out.warn(
+            f"Лист «{tab.title}»: на учебный год {label} не хватает "
+            f"{count(len(missing), 'строки', 'строк', 'строк')} (праздники, каникулы, "
+            f"региональные выходные)",
+            "запустите journaldesk init: он добавит недостающие строки, ваши не тронет",
+        )
+    else:
+        out.good(f"Лист «{tab.title}»: учебный год {label} заполнен")
+
+    frames = {
+        key: parse_tab(snap.tabs.get(schema[key].title), schema[key], sheet_tz=sheet_tz).frame
+        for key in ("schedule", "calendar")
+    }
+    calendar = build_calendar(
+        frames["schedule"],
+        frames["calendar"],
+        tz=settings.timezone,
+        earliest=None,
+        now=now,
+        vacation_consultations=settings.school.vacation_consultations,
+    )
+    if calendar.sessions(today, today + dt.timedelta(days=AHEAD_DAYS)):
+        out.good(f"Часы консультаций в ближайшие {AHEAD_DAYS} дней есть")
+    else:
+        text = f"В ближайшие {AHEAD_DAYS} дней нет ни одного часа консультаций"
+        fix = "проверьте «График» и строки «Календаря» (каникулы, «Нет консультаций»)"
+        if today.month in (6, 7, 8):
+            out.warn(text + " (летние каникулы?)", fix)
+        else:
+            out.bad(text, fix + ": сроки обращений сейчас не считаются")
+
+    notes = calendar_notes(frames["calendar"], now=now)
+    broken = {
+        row: texts
+        for row, texts in notes.items()
+        if any("Пересекается" in t or "поменяйте даты" in t for t in texts)
+    }
+    if broken:
+        rows = ", ".join(str(r) for r in sorted(broken))
+        out.bad(
+            f"Лист «{tab.title}»: строки {rows} — даты перепутаны или пересекаются "
+            f"с другой строкой того же типа",
+            "исправьте их (подробности — в столбце «Проверка» после синхронизации)",
+        )
+    else:
+        out.good(f"Лист «{tab.title}»: строки не пересекаются, даты не перепутаны")
 
 
 def run_doctor(
@@ -203,7 +283,15 @@ def run_doctor(
             continue
         out.good(f"Лист «{tab.title}»: все столбцы на месте")
     if structure_ok:
-        plan = plan_init(snap, described)
+        plan = plan_init(
+            snap,
+            described,
+            today=now.astimezone(ZoneInfo(settings.timezone)).date(),
+            calendar_plan={},
+            region=settings.school.region,
+        )
+        # Missing calendar rows are the calendar check's business, below.
+        plan = replace(plan, seed_rows=[])
         if plan.is_empty():
             out.good("Списки, форматы дат и оформление на месте")
         else:
@@ -211,6 +299,7 @@ def run_doctor(
                 "Не хватает оформления (списки, форматы дат, закрепление, подсветка)",
                 "запустите journaldesk init: он добавит недостающее, данные не тронет",
             )
+        check_calendar(snap, settings, out, now=now, sheet_tz=snap.time_zone or settings.timezone)
 
     if settings.mail.host:
         if settings.mail.user and not os.environ.get(settings.mail.password_env):

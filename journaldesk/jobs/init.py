@@ -1,16 +1,33 @@
 """`journaldesk init`: what a sheet lacks of the contract, as a plan a store applies.
 
 The plan holds only what is missing, so a second `init` finds nothing to do, and it never asks to
-delete or overwrite anything: headers go only into an empty first row, seed rows only into an
-empty «График» or «Календарь».
+delete or overwrite anything: headers go only into an empty first row, the regulation's hours
+only into an empty «График». «Календарь» is merged: the rows of the current school year (and of
+the next one from July) that the tab lacks are added after the rows already there; a row a person
+made is never changed. The seed comes from the `holidays` package, the region's days off and
+config/calendar.yaml, which is read here (the rules take it as data).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-from journaldesk.rules.school_year import regulation_hours, school_year_entries
-from journaldesk.sheet.frames import find_headers
+import yaml
+
+from journaldesk.errors import SettingsError
+from journaldesk.resources import default_file
+from journaldesk.rules.school_year import (
+    REGION_CRIMEA,
+    regulation_hours,
+    school_year_entries,
+    school_year_start,
+    year_plan,
+)
+from journaldesk.rules.worktime import CalendarEntry
+from journaldesk.sheet.frames import find_headers, parse_tab
 from journaldesk.sheet.schema import Column, Schema, Tab, load_schema
 from journaldesk.sheet.textfmt import is_blank
 from journaldesk.sheet.vocab import (
@@ -143,8 +160,83 @@ def _highlight_spec(schema: Schema, key: str) -> tuple[str, dict[str, str]] | No
     return field, colours
 
 
+def load_calendar_plan(path: Path | None = None) -> dict[str, Any]:
+    """The school's calendar plan (config/calendar.yaml): school years, vacations, regional days."""
+    source = Path(path) if path is not None else default_file("calendar.yaml")
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SettingsError(f"Не найден файл календаря школы: {source}.") from exc
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"Файл календаря {source} не читается как YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"Файл календаря {source}: ожидался раздел school_years.")
+    data["_path"] = str(source)
+    return data
+
+
+def seed_years(today: dt.date) -> list[int]:
+    """The school years `init` seeds: the current one, and from July the next one too."""
+    year = school_year_start(today)
+    return [year, year + 1] if today.month in (7, 8) else [year]
+
+
+def calendar_seed(
+    years: Iterable[int], plan: Mapping[str, Any] | None = None, *, region: str = REGION_CRIMEA
+) -> list[CalendarEntry]:
+    """Every seed row of «Календарь» for the given school years."""
+    plan = load_calendar_plan() if plan is None else plan
+    return [e for y in years for e in school_year_entries(y, plan, region=region)]
+
+
+def missing_years(today: dt.date, plan: Mapping[str, Any]) -> list[int]:
+    """Seeded school years the calendar plan has no section for (so no vacations are known)."""
+    return [y for y in seed_years(today) if year_plan(plan, y) is None]
+
+
+def _calendar_missing(
+    seeds: list[CalendarEntry], existing: list[tuple[Any, Any, Any]]
+) -> list[CalendarEntry]:
+    """Seed rows the tab lacks: no row of the same type covers any of their days."""
+    spans: dict[str, list[tuple[dt.date, dt.date]]] = {}
+    for date_from, date_to, kind in existing:
+        if isinstance(date_from, dt.date) and not is_blank(kind):
+            last = date_to if isinstance(date_to, dt.date) else date_from
+            spans.setdefault(str(kind), []).append((min(date_from, last), max(date_from, last)))
+    return [
+        e
+        for e in seeds
+        if not any(a <= e.date_to and e.date_from <= b for a, b in spans.get(e.kind, ()))
+    ]
+
+
+def _entry_values(e: CalendarEntry) -> dict[str, Any]:
+    return {
+        "date_from": e.date_from,
+        "date_to": e.date_to,
+        "kind": e.kind,
+        "time_from": e.time_from,
+        "time_to": e.time_to,
+        "comment": e.comment,
+    }
+
+
+def _as_row(values: dict[str, Any], cols: Mapping[str, int]) -> list[Any]:
+    row: list[Any] = [None] * max(cols.values(), default=0)
+    for name, col in cols.items():
+        row[col - 1] = values.get(name)
+    return row
+
+
 def seed_rows(
-    schema: Schema, key: str, *, year_start: int, room: str = "", consultant: str = ""
+    schema: Schema,
+    key: str,
+    *,
+    year_start: int,
+    room: str = "",
+    consultant: str = "",
+    calendar_plan: Mapping[str, Any] | None = None,
+    region: str = REGION_CRIMEA,
 ) -> list[list[Any]]:
     """Rows that `init` puts into an empty «График» (the regulation's hours) or «Календарь»."""
     tab = schema[key]
@@ -161,17 +253,7 @@ def seed_rows(
             for h in regulation_hours()
         ]
     elif key == "calendar":
-        rows = [
-            {
-                "date_from": e.date_from,
-                "date_to": e.date_to,
-                "kind": e.kind,
-                "time_from": e.time_from,
-                "time_to": e.time_to,
-                "comment": e.comment,
-            }
-            for e in school_year_entries(year_start)
-        ]
+        rows = [_entry_values(e) for e in calendar_seed([year_start], calendar_plan, region=region)]
     else:
         return []
     return [[r.get(c.field) for c in tab.columns] for r in rows]
@@ -191,15 +273,20 @@ def plan_init(
     snap: Snapshot,
     described: dict[str, Any],
     *,
-    year_start: int = 2026,
+    today: dt.date | None = None,
     room: str = "",
     consultant: str = "",
+    calendar_plan: Mapping[str, Any] | None = None,
+    region: str = REGION_CRIMEA,
     schema: Schema | None = None,
 ) -> InitPlan:
     """What the sheet lacks: tabs, headers, frozen rows, dropdowns, formats, colours, seeds and
     the look (widths, wrap, filter, print setup)."""
     schema = schema or load_schema()
     plan = InitPlan()
+    # The school year is the one of `today` (the caller's clock; the computer's when not given).
+    today = today or dt.date.today()
+    seeds = calendar_seed(seed_years(today), calendar_plan, region=region)
     for key, tab in schema.tabs.items():
         data = snap.tabs.get(tab.title)
         info = described.get(tab.title, {})
@@ -239,17 +326,33 @@ def plan_init(
         look = _look(tab, cols, data.rows[1:] if data is not None else [], info)
         if look is not None:
             plan.looks.append(look)
-        if key in ("schedule", "calendar"):
+        if key == "schedule":
             has_rows = data is not None and any(
                 not all(is_blank(v) for v in r) for r in data.rows[1:]
             )
             if not has_rows:
+                hours = seed_rows(schema, key, year_start=0, room=room, consultant=consultant)
+                plan.seed_rows.append((tab.title, hours))
+        elif key == "calendar":
+            missing = calendar_rows_missing(snap, seeds, schema)
+            if missing:
                 plan.seed_rows.append(
-                    (
-                        tab.title,
-                        seed_rows(
-                            schema, key, year_start=year_start, room=room, consultant=consultant
-                        ),
-                    )
+                    (tab.title, [_as_row(_entry_values(e), cols) for e in missing])
                 )
     return plan
+
+
+def calendar_rows_missing(
+    snap: Snapshot, seeds: list[CalendarEntry], schema: Schema | None = None
+) -> list[CalendarEntry]:
+    """The seed rows «Календарь» lacks (all of them when the tab is missing or empty)."""
+    tab = (schema or load_schema())["calendar"]
+    data = snap.tabs.get(tab.title)
+    if data is None or not data.rows or all(is_blank(v) for v in data.rows[0]):
+        return list(seeds)
+    try:
+        frame = parse_tab(data, tab).frame
+    except Exception:  # a broken header row is doctor's business; init leaves it alone
+        return []
+    existing = list(zip(frame["date_from"], frame["date_to"], frame["kind"], strict=True))
+    return _calendar_missing(seeds, existing)

@@ -514,7 +514,7 @@ def import_lessons(
                     if sender_for is not None
                     else sender_from_settings(settings, recipients=[address])
                 )
-                subject, text = teacher_email_text(teacher, todo, settings.school)
+                subject, text = teacher_email_text(teacher, todo, settings.school.name)
                 sender.send(subject, text)  # type: ignore[union-attr]
                 result.mailed.append(teacher)
     return result

@@ -233,7 +233,7 @@ def agenda_table(
     view: SheetView, day_from: dt.date | None = None, day_to: dt.date | None = None
 ) -> pd.DataFrame | str:
     """The week's consultations, one row per booking or per day without bookings."""
-    from journaldesk.rules.booking import agenda, rooms_by_weekday
+    from journaldesk.rules.booking import BookingRules, agenda, rooms_by_weekday
 
     if day_from is None or day_to is None:
         day_from, day_to = week_bounds(view.now, view.settings.timezone)
@@ -246,7 +246,7 @@ def agenda_table(
         effective,
         bookings.desired,
         calendar=calendar,
-        settings=view.settings,
+        rules=BookingRules.from_settings(view.settings),
         day_from=day_from,
         day_to=day_to,
         schedule_rooms=rooms,

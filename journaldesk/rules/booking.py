@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.requests import REJECTED, RESOLVED
+from journaldesk.rules.requests import REJECTED, RESOLVED, WAITING
 from journaldesk.rules.worktime import (
     KIND_CANCELLED,
     REASON_OUTSIDE,
@@ -53,6 +53,7 @@ __all__ = [
     "AgendaBooking",
     "AgendaDay",
     "BookingPlan",
+    "BookingRules",
     "Slot",
     "agenda",
     "agenda_lines",
@@ -313,12 +314,46 @@ def _day_numbers(local: pd.DatetimeIndex) -> np.ndarray:
     return local.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
-class _Grid:
-    """Every bookable slot from `after` to the end of the calendar, with its occupancy."""
+@dataclass(frozen=True)
+class BookingRules:
+    """What booking needs of the settings."""
 
-    def __init__(self, calendar: WorkCalendar, settings: Settings, after: float) -> None:
+    slot_minutes: int = 20
+    capacity: int = 1
+    buffer_minutes: int = 0
+    min_notice_hours: float = 2
+    daily_cap: int | None = None
+    room: str = ""
+    # Share of every session's places the automatic booking leaves free (short topics, marks).
+    reserve_share: float = 0.25
+    consultation_topics: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BookingRules:
+        """The `booking` section and the topics that need a consultation."""
         b = settings.booking
-        length, step = float(b.slot_minutes), float(b.slot_minutes + b.buffer_minutes)
+        topics = load_schema().enums["topic"]
+        return cls(
+            slot_minutes=b.slot_minutes,
+            capacity=b.capacity,
+            buffer_minutes=b.buffer_minutes,
+            min_notice_hours=b.min_notice_hours,
+            daily_cap=b.daily_cap,
+            room=b.room,
+            reserve_share=b.reserve_share,
+            consultation_topics=frozenset(t for t in topics if settings.topic_rule(t).consultation),
+        )
+
+
+class _Grid:
+    """Every bookable slot from `after` to the end of the calendar, with its occupancy.
+
+    A slot is closed once it is full, once its day reached the daily cap, or once its session
+    reached its quota: the places of the session minus the reserve."""
+
+    def __init__(self, calendar: WorkCalendar, rules: BookingRules, after: float) -> None:
+        length = float(rules.slot_minutes)
+        step = float(rules.slot_minutes + rules.buffer_minutes)
         keep = calendar.ends > after
         s, e = calendar.starts[keep], calendar.ends[keep]
         n = np.where(e - s >= length, np.floor((e - s - length) / step).astype(np.int64) + 1, 0)
@@ -330,10 +365,18 @@ class _Grid:
         local = from_minutes(self.starts, self.tz) if len(self.starts) else pd.DatetimeIndex([])
         self.local = local
         self.days = _day_numbers(local)
-        self.capacity = b.capacity
-        self.daily_cap = b.daily_cap
+        self.sessions = calendar.session_of[keep][which] if len(which) else np.empty(0, int)
+        self.capacity = rules.capacity
+        self.daily_cap = rules.daily_cap
         self.load = np.zeros(len(self.starts), dtype=np.int64)
         self.per_day: dict[int, int] = {}
+        places = np.bincount(self.sessions, minlength=0) * rules.capacity if len(which) else []
+        self.quota = {
+            int(sid): int(np.floor(p * (1 - rules.reserve_share) + 1e-9))
+            for sid, p in enumerate(places)
+            if p
+        }
+        self.per_session: dict[int, int] = {}
         self.parent = np.arange(len(self.starts) + 1)
 
     @staticmethod
@@ -341,7 +384,8 @@ class _Grid:
         return int(np.datetime64(start.date(), "D").astype(np.int64))
 
     def occupy(self, start_m: np.ndarray, end_m: np.ndarray, starts: list[dt.datetime]) -> None:
-        """Count kept bookings: each fills the grid slots it overlaps and its day's quota."""
+        """Count kept bookings: each fills the grid slots it overlaps, its day's and its
+        session's quota."""
         if len(start_m):
             lo = np.searchsorted(self.ends, start_m, side="right")
             hi = np.searchsorted(self.starts, end_m, side="left")
@@ -349,6 +393,10 @@ class _Grid:
             np.add.at(diff, lo, 1)
             np.add.at(diff, np.maximum(hi, lo), -1)
             self.load += np.cumsum(diff)[:-1]
+            for i, j in zip(lo, hi, strict=True):
+                if i < j:  # the booking lies in the grid: it counts for that slot's session
+                    sid = int(self.sessions[i])
+                    self.per_session[sid] = self.per_session.get(sid, 0) + 1
         for start in starts:
             key = self._day_key(start)
             self.per_day[key] = self.per_day.get(key, 0) + 1
@@ -357,11 +405,15 @@ class _Grid:
         if self.daily_cap is not None:
             for key, count in self.per_day.items():
                 if count >= self.daily_cap:
-                    self._close_day(key)
+                    self._close(self.days, key)
+        for sid, count in self.per_session.items():
+            if count >= self.quota.get(sid, 0):
+                self._close(self.sessions, sid)
 
-    def _close_day(self, key: int) -> None:
-        lo = np.searchsorted(self.days, key, side="left")
-        hi = np.searchsorted(self.days, key, side="right")
+    def _close(self, keys: np.ndarray, key: int) -> None:
+        """Close every slot whose day (or session) is `key`; keys are sorted."""
+        lo = np.searchsorted(keys, key, side="left")
+        hi = np.searchsorted(keys, key, side="right")
         for i in range(lo, hi):
             self.parent[i] = i + 1
 
@@ -384,7 +436,11 @@ class _Grid:
         key = int(self.days[i])
         self.per_day[key] = self.per_day.get(key, 0) + 1
         if self.daily_cap is not None and self.per_day[key] >= self.daily_cap:
-            self._close_day(key)
+            self._close(self.days, key)
+        sid = int(self.sessions[i])
+        self.per_session[sid] = self.per_session.get(sid, 0) + 1
+        if self.per_session[sid] >= self.quota.get(sid, 0):
+            self._close(self.sessions, sid)
         return i
 
     def slot(self, i: int, room: str) -> Slot:
@@ -392,17 +448,140 @@ class _Grid:
         return Slot(start, start + dt.timedelta(minutes=float(self.ends[i] - self.starts[i])), room)
 
 
-def _needs_consultation(topics: pd.Series, settings: Settings) -> np.ndarray:
-    out = np.zeros(len(topics), dtype=bool)
-    values = topics.to_numpy(dtype=object)
-    for topic in pd.unique(topics.dropna()):
-        try:
-            needs = settings.topic_rule(topic).consultation
-        except KeyError:
+LATE = "запись позже срока: свободных мест до срока нет"
+LATE_TYPED = "запись позже срока"
+
+
+@dataclass
+class _Cells:
+    """The «Консультация» cells read, and what becomes of the slots they hold."""
+
+    raw: np.ndarray
+    blank: np.ndarray
+    desired: np.ndarray
+    cells: dict[int, _Cell]
+    slot_of: dict[int, Slot | None]
+    starts_m: dict[int, float]
+    ends_m: dict[int, float]
+    kept: list[int] = field(default_factory=list)
+    rebook: list[int] = field(default_factory=list)
+
+
+def _read_cells(
+    current: pd.Series, rows: pd.Index, rules: BookingRules, now_local: dt.datetime,
+    rooms: dict[int, str], note: Callable[[int, str], None],
+) -> _Cells:  # fmt: skip
+    """Read the cells that hold something; flag those that are not a slot."""
+    raw = current.reindex(rows).to_numpy(dtype=object)
+    blank = np.fromiter((is_blank(v) for v in raw), dtype=bool, count=len(raw))
+    desired = np.where(blank, None, raw).astype(object)
+    cells: dict[int, _Cell] = {}
+    for pos in np.flatnonzero(~blank):
+        cell = _read_cell(raw[pos], now_local.year, rules.slot_minutes, rooms)
+        cells[int(pos)] = cell
+        if cell.slot is None:
+            note(pos, cell.problem or _not_a_slot(raw[pos], ""))
+        elif cell.text is not None:
+            desired[pos] = cell.text
+    slot_of = {pos: cell.slot for pos, cell in cells.items() if cell.slot is not None}
+    return _Cells(raw, blank, desired, cells, slot_of, {}, {})
+
+
+def _sort_slots(
+    c: _Cells,
+    *,
+    closed: np.ndarray,
+    waiting: np.ndarray,
+    open_: np.ndarray,
+    calendar: WorkCalendar,
+    now_m: float,
+) -> None:
+    """Which slots stay, which are freed and which move to another day."""
+    reasons: dict[dt.date, str | None] = {}
+    for pos, slot in c.slot_of.items():
+        assert slot is not None
+        future = c.starts_m[pos] >= now_m
+        if closed[pos] or waiting[pos]:
+            if future:
+                # Done, or waiting for the requester: the future time is free for others
+                # (a request that comes back from waiting is booked again).
+                c.desired[pos] = None
+            else:
+                c.kept.append(pos)  # history
             continue
-        if needs:
-            out |= values == topic
-    return out
+        if open_[pos] and c.cells[pos].own_form and future:
+            day = slot.start.date()
+            if day not in reasons:
+                reasons[day] = calendar.closed_reason(day)
+            if reasons[day] is not None and reasons[day] != REASON_OUTSIDE:
+                c.rebook.append(pos)
+                continue
+        c.kept.append(pos)
+
+
+def _book_queue(
+    c: _Cells,
+    queue: list[int],
+    *,
+    after: np.ndarray,
+    due: np.ndarray,
+    keys: list[tuple[float, ...]],
+    grid: _Grid,
+    calendar: WorkCalendar,
+    rules: BookingRules,
+    rooms: dict[int, str],
+    numbers: np.ndarray,
+    note: Callable[[int, str], None],
+) -> tuple[list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """Book the queue earliest deadline first, each into the earliest free slot after its
+    notice: a slot before its deadline whenever one is free."""
+    tz = calendar.tz
+    booked: list[tuple[int, str]] = []
+    rebooked: list[tuple[int, str, str]] = []
+    moving = set(c.rebook)
+    until = from_minutes([calendar.span_end - 1], tz)[0]
+    for i in sorted(range(len(queue)), key=keys.__getitem__):
+        pos = queue[i]
+        index = grid.book(float(after[i]))
+        if index is None:
+            if pos in moving:
+                old = c.cells[pos].slot
+                why = _closed_words(calendar.closed_reason(old.start.date()) or "")  # type: ignore[union-attr]
+                note(
+                    pos,
+                    f"{HEADER}: «{quote_raw(c.raw[pos])}» — в этот день {why}, а свободного "
+                    f"времени для переноса до {until:%d.%m.%Y} нет — запишите вручную",
+                )
+            else:
+                note(
+                    pos,
+                    f"{HEADER}: нет свободного времени для консультации до "
+                    f"{until:%d.%m.%Y} — запишите вручную",
+                )
+            continue
+        weekday = grid.local[index].weekday()
+        slot = grid.slot(index, rooms.get(weekday, "") or normalize_room(rules.room))
+        c.desired[pos] = slot.label()
+        c.slot_of[pos] = slot
+        c.starts_m[pos] = float(grid.starts[index])
+        if pos in moving:
+            rebooked.append((_int(numbers[pos]), str(c.raw[pos]), slot.label()))
+        else:
+            booked.append((_int(numbers[pos]), slot.label()))
+    return booked, rebooked
+
+
+def _late_notes(
+    c: _Cells,
+    positions: list[int],
+    due: np.ndarray,
+    own: set[int],
+    note: Callable[[int, str], None],
+) -> None:
+    """Slots of open requests that start at or after the request's deadline."""
+    for pos in positions:
+        if np.isfinite(due[pos]) and c.starts_m.get(pos, -np.inf) >= due[pos]:
+            note(pos, f"{HEADER}: {LATE if pos in own else LATE_TYPED}")
 
 
 def plan_bookings(
@@ -410,135 +589,83 @@ def plan_bookings(
     current: pd.Series,
     *,
     calendar: WorkCalendar,
-    settings: Settings,
+    rules: BookingRules,
     now: dt.datetime,
     sheet_tz: str,
     schedule_rooms: dict[int, str],
+    due: np.ndarray | pd.Series | None = None,
 ) -> BookingPlan:
     """The «Консультация» text every request row should hold, with notes and moved bookings.
 
     `requests` is RequestPlan.effective (index: sheet row; number, received_at, topic, status),
-    `current` the raw «Консультация» cells by sheet row. Slots are wall times of calendar.tz.
+    `current` the raw «Консультация» cells by sheet row, `due` each row's deadline in minutes
+    (RequestPlan.due_minutes). Slots are wall times of calendar.tz.
     """
     tz = calendar.tz
-    b = settings.booking
     rows = requests.index
     now_local = _wall(now, tz)
     now_m = _minutes(now_local, tz)
     rooms = {d: normalize_room(r) for d, r in schedule_rooms.items()}
-    raw = current.reindex(rows).to_numpy(dtype=object)
-    blank = np.fromiter((is_blank(v) for v in raw), dtype=bool, count=len(raw))
-    desired = np.where(blank, None, raw).astype(object)
-
     status = requests["status"].to_numpy(dtype=object)
     closed = np.isin(status, [RESOLVED, REJECTED])
+    waiting = status == WAITING
     open_ = ~closed & ~pd.isna(status)
-    needs = _needs_consultation(requests["topic"], settings)
+    needs = requests["topic"].isin(rules.consultation_topics).to_numpy()
     numbers = pd.to_numeric(requests["number"], errors="coerce").to_numpy(dtype=float)
     received_m = np.asarray(to_minutes(requests["received_at"], sheet_tz), dtype=float)
+    due_m = np.full(len(rows), np.nan) if due is None else np.asarray(due, dtype=float)
     notes: dict[int, list[str]] = {}
 
     def note(pos: int, text: str) -> None:
         notes.setdefault(int(rows[pos]), []).append(text)
 
-    # Read the cells that hold something.
-    cells: dict[int, _Cell] = {}
-    for pos in np.flatnonzero(~blank):
-        cell = _read_cell(raw[pos], now_local.year, b.slot_minutes, rooms)
-        cells[int(pos)] = cell
-        if cell.slot is None:
-            note(pos, cell.problem or _not_a_slot(raw[pos], ""))
-        elif cell.text is not None:
-            desired[pos] = cell.text
-
+    c = _read_cells(current, rows, rules, now_local, rooms, note)
     # One conversion for every slot (a per-cell conversion is what makes 10k rows slow).
-    with_slot = [pos for pos, cell in cells.items() if cell.slot is not None]
-    slot_of = {pos: cells[pos].slot for pos in with_slot}
-    parsed = [s for s in slot_of.values() if s is not None]
-    starts_m = dict(zip(with_slot, _to_minutes([s.start for s in parsed], tz), strict=True))
-    ends_m = dict(zip(with_slot, _to_minutes([s.end for s in parsed], tz), strict=True))
-    reasons: dict[dt.date, str | None] = {}
+    with_slot = list(c.slot_of)
+    parsed = [c.slot_of[p].start for p in with_slot]  # type: ignore[union-attr]
+    c.starts_m = dict(zip(with_slot, _to_minutes(parsed, tz), strict=True))
+    ends = [c.slot_of[p].end for p in with_slot]  # type: ignore[union-attr]
+    c.ends_m = dict(zip(with_slot, _to_minutes(ends, tz), strict=True))
+    _sort_slots(c, closed=closed, waiting=waiting, open_=open_, calendar=calendar, now_m=now_m)
 
-    kept: list[int] = []
-    rebook: list[int] = []
-    for pos in with_slot:
-        slot = slot_of[pos]
-        assert slot is not None
-        future = starts_m[pos] >= now_m
-        if closed[pos]:
-            if future:
-                desired[pos] = None  # the request is done: its future time is free for others
-            else:
-                kept.append(pos)  # history
-            continue
-        if open_[pos] and cells[pos].own_form and future:
-            day = slot.start.date()
-            if day not in reasons:
-                reasons[day] = calendar.closed_reason(day)
-            if reasons[day] is not None and reasons[day] != REASON_OUTSIDE:
-                rebook.append(pos)
-                continue
-        kept.append(pos)
-
-    k_start = np.array([starts_m[p] for p in kept], dtype=float)
-    k_end = np.array([ends_m[p] for p in kept], dtype=float)
-
-    texts = {p: str(desired[p]) for p in kept}
+    k_start = np.array([c.starts_m[p] for p in c.kept], dtype=float)
+    k_end = np.array([c.ends_m[p] for p in c.kept], dtype=float)
+    texts = {p: str(c.desired[p]) for p in c.kept}
     _flag_kept(
-        kept, slot_of, texts, (k_start, k_end), open_, numbers, rows, calendar, b.capacity, note
-    )
+        c.kept, c.slot_of, texts, (k_start, k_end), open_, numbers, rows, calendar,
+        rules.capacity, note,
+    )  # fmt: skip
 
-    # Book: empty cells of open requests that need a consultation, and the moved ones.
-    fresh = np.flatnonzero(blank & open_ & needs)
-    queue = [int(p) for p in fresh] + rebook
+    # Book: empty cells of open requests that need a consultation (not while they wait for
+    # the requester), and the moved ones.
+    fresh = np.flatnonzero(c.blank & open_ & needs & ~waiting)
+    queue = [int(p) for p in fresh] + c.rebook
     booked: list[tuple[int, str]] = []
     rebooked: list[tuple[int, str, str]] = []
     if queue:
-        notice = now_m + b.min_notice_hours * 60.0
+        notice = now_m + rules.min_notice_hours * 60.0
         after = np.array(
             [notice if np.isnan(received_m[p]) else max(received_m[p], notice) for p in queue]
         )
-        order = sorted(
-            range(len(queue)),
-            key=lambda i: (
-                np.inf if np.isnan(received_m[queue[i]]) else received_m[queue[i]],
-                np.inf if np.isnan(numbers[queue[i]]) else numbers[queue[i]],
-                int(rows[queue[i]]),
-            ),
-        )
-        grid = _Grid(calendar, settings, float(after.min()))
-        grid.occupy(k_start, k_end, [slot_of[p].start for p in kept])  # type: ignore[union-attr]
-        moving = set(rebook)
-        until = from_minutes([calendar.span_end - 1], tz)[0]
-        for i in order:
-            pos = queue[i]
-            index = grid.book(float(after[i]))
-            if index is None:
-                if pos in moving:
-                    old = cells[pos].slot
-                    why = _closed_words(calendar.closed_reason(old.start.date()) or "")  # type: ignore[union-attr]
-                    note(
-                        pos,
-                        f"{HEADER}: «{quote_raw(raw[pos])}» — в этот день {why}, а свободного "
-                        f"времени для переноса до {until:%d.%m.%Y} нет — запишите вручную",
-                    )
-                else:
-                    note(
-                        pos,
-                        f"{HEADER}: нет свободного времени для консультации до "
-                        f"{until:%d.%m.%Y} — запишите вручную",
-                    )
-                continue
-            weekday = grid.local[index].weekday()
-            slot = grid.slot(index, rooms.get(weekday, "") or normalize_room(b.room))
-            desired[pos] = slot.label()
-            if pos in moving:
-                rebooked.append((_int(numbers[pos]), str(raw[pos]), slot.label()))
-            else:
-                booked.append((_int(numbers[pos]), slot.label()))
 
+        def last(x: float) -> float:
+            return np.inf if np.isnan(x) else float(x)
+
+        keys = [
+            (last(due_m[p]), last(received_m[p]), last(numbers[p]), int(rows[p])) for p in queue
+        ]
+        grid = _Grid(calendar, rules, float(after.min()))
+        grid.occupy(k_start, k_end, [c.slot_of[p].start for p in c.kept])  # type: ignore[union-attr]
+        booked, rebooked = _book_queue(
+            c, queue, after=after, due=due_m, keys=keys, grid=grid, calendar=calendar,
+            rules=rules, rooms=rooms, numbers=numbers, note=note,
+        )  # fmt: skip
+
+    own = {p for p in c.kept if c.cells[p].own_form} | set(queue)
+    live = [p for p in c.slot_of if open_[p] and not waiting[p] and c.desired[p] is not None]
+    _late_notes(c, live, due_m, own, note)
     return BookingPlan(
-        desired=pd.Series(desired, index=rows, dtype=object),
+        desired=pd.Series(c.desired, index=rows, dtype=object),
         notes=notes,
         rebooked=sorted(rebooked),
         booked=sorted(booked),
@@ -642,7 +769,7 @@ def agenda(
     current: pd.Series,
     *,
     calendar: WorkCalendar,
-    settings: Settings,
+    rules: BookingRules,
     day_from: dt.date,
     day_to: dt.date,
     schedule_rooms: dict[int, str] | None = None,
@@ -650,7 +777,7 @@ def agenda(
 ) -> list[AgendaDay]:
     """Every day of day_from..day_to: its sessions or the reason it has none, its booked slots
     (request №, topic, requester) and the free places left (none before `now` when given)."""
-    b = settings.booking
+    b = rules
     now_local = None if now is None else _wall(now, calendar.tz)
     rooms = {d: normalize_room(r) for d, r in (schedule_rooms or {}).items()}
     raw = current.reindex(requests.index)

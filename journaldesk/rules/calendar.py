@@ -10,8 +10,7 @@ import itertools
 
 import pandas as pd
 
-from journaldesk.errors import SettingsError
-from journaldesk.rules.school_year import school_year_bounds
+from journaldesk.rules.school_year import school_year_start
 from journaldesk.rules.worktime import CalendarEntry, WeeklyHours, WorkCalendar
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day, is_blank
@@ -66,8 +65,10 @@ def build_calendar(
     tz: str,
     earliest: pd.Series | None,
     now: dt.datetime,
+    vacation_consultations: bool = False,
 ) -> WorkCalendar:
-    """The working-time calendar from the earliest request to HORIZON_DAYS after now."""
+    """The working-time calendar from the earliest request to HORIZON_DAYS after now, from the
+    «График» and «Календарь» tabs alone."""
     today = now.date()
     start = today - dt.timedelta(days=30)
     if earliest is not None:
@@ -81,16 +82,14 @@ def build_calendar(
         tz=tz,
         start=start,
         end=today + dt.timedelta(days=HORIZON_DAYS),
+        vacation_consultations=vacation_consultations,
     )
 
 
 def current_school_year(today: dt.date) -> tuple[dt.date, dt.date]:
-    """The school year `today` falls in (bounds from config/calendar.yaml, else 1 Sept..31 Aug)."""
-    year_start = today.year if today.month >= 9 else today.year - 1
-    try:
-        return school_year_bounds(year_start)
-    except SettingsError:
-        return dt.date(year_start, 9, 1), dt.date(year_start + 1, 8, 31)
+    """The school year `today` falls in: 1 September .. 31 August."""
+    year_start = school_year_start(today)
+    return dt.date(year_start, 9, 1), dt.date(year_start + 1, 8, 31)
 
 
 def calendar_notes(calendar: pd.DataFrame, *, now: dt.datetime) -> dict[int, list[str]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.worktime import public_holidays_ru
+from journaldesk.rules.school_year import public_holidays_ru
 from journaldesk.settings import ConsentSettings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import LOOKALIKES, count, day

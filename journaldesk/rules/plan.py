@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from journaldesk.rules.audit import audit_rows
-from journaldesk.rules.booking import BookingPlan, plan_bookings, rooms_by_weekday
+from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, rooms_by_weekday
 from journaldesk.rules.calendar import build_calendar, calendar_notes
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
 from journaldesk.rules.privacy import mask_all, password_notes
-from journaldesk.rules.requests import RequestPlan, local_now, plan_requests
+from journaldesk.rules.requests import DeadlineRules, RequestPlan, local_now, plan_requests
 from journaldesk.rules.worktime import WorkCalendar
 from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab
@@ -203,13 +203,14 @@ def plan_sheet(
         tz=settings.timezone,
         earliest=req.frame["received_at"],
         now=now,
+        vacation_consultations=settings.school.vacation_consultations,
     )
     audit_frame = parsed["changes"].frame
     plan = plan_requests(
         req.frame,
         req.raw,
         now=now,
-        settings=settings,
+        rules=DeadlineRules.from_settings(settings),
         calendar=calendar,
         audit=audit_frame,
         sheet_tz=sheet_tz,
@@ -218,10 +219,11 @@ def plan_sheet(
         plan.effective,
         req.raw["consultation"],
         calendar=calendar,
-        settings=settings,
+        rules=BookingRules.from_settings(settings),
         now=now,
         sheet_tz=sheet_tz,
         schedule_rooms=rooms_by_weekday(parsed["schedule"].frame),
+        due=plan.due_minutes,
     )
     plan.derived["consultation"] = bookings.desired
     plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot

@@ -7,16 +7,17 @@ a clock. The sync compares the desired values with the cells and writes only the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from journaldesk.rules.audit import audit_rows
-from journaldesk.rules.worktime import WorkCalendar, from_minutes, to_minutes
+from journaldesk.rules.worktime import WorkCalendar, from_minutes, minute_to_datetime, to_minutes
 from journaldesk.settings import Settings
-from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import blank_frame
+from journaldesk.sheet.schema import Schema, TopicRule, load_schema
+from journaldesk.sheet.textfmt import blank_frame, moment
 from journaldesk.sheet.vocab import (
     AT_RISK,
     NEW,
@@ -31,6 +32,31 @@ from journaldesk.sheet.vocab import (
 )
 
 _REQ = load_schema()["requests"]
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    """What the deadline rules need of the settings: each topic's rule and default assignee."""
+
+    topics: Mapping[str, TopicRule]
+    assignees: Mapping[str, str] = field(default_factory=dict)
+    at_risk_share: float = 0.75
+    default_assignee: str = ""
+
+    def assignee(self, topic: str) -> str:
+        """Who answers a topic by default."""
+        return self.assignees.get(topic) or self.default_assignee
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeadlineRules:
+        """Each topic's rule and default assignee with this school's overrides."""
+        topics = load_schema().enums["topic"]
+        return cls(
+            topics={t: settings.topic_rule(t) for t in topics},
+            assignees={t: settings.assignee(t) for t in topics},
+            at_risk_share=settings.deadlines.at_risk_share,
+            default_assignee=settings.administrator.name,
+        )
 
 
 @dataclass
@@ -52,6 +78,9 @@ class RequestPlan:
     budget_minutes: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
+_Note = Callable[[int, str], None]
+
+
 def high_water_mark(numbers: pd.Series, audit_numbers: pd.Series) -> int:
     """The largest № ever given: in the requests tab or in the audit (so deleted ones stay used)."""
     values = pd.concat(
@@ -68,103 +97,126 @@ def local_now(now: dt.datetime, tz: str) -> dt.datetime:
     return now.astimezone(ZoneInfo(tz)).replace(tzinfo=None, second=0, microsecond=0)
 
 
-def paused_minutes(
-    audit: pd.DataFrame, calendar: WorkCalendar, tz: str, schema: Schema | None = None
-) -> pd.Series:
-    """Working minutes each request spent in «Ждём заявителя» in finished pauses, by №.
+@dataclass
+class Pauses:
+    """The «Ждём заявителя» spans of each request, by №, from the status history."""
 
-    The audit rows of a request's status say when it entered and left the waiting status. A
-    pause still running is not counted: while it lasts, Срок stays put and the state says
-    «Приостановлено»; when the request comes back, the whole pause is added at once. So a sync
-    during a pause rewrites nothing.
-    """
+    spans: dict[int, list[tuple[float, float]]]  # (start, end); end NaN while it lasts
+
+
+def pause_spans(audit: pd.DataFrame, tz: str, schema: Schema | None = None) -> Pauses:
+    """When each request entered and left «Ждём заявителя», from the «Изменения» status rows."""
     schema = schema or load_schema()
     status_header = schema["requests"].header("status")
-    empty = pd.Series(dtype=float)
+    spans: dict[int, list[tuple[float, float]]] = {}
     if audit.empty:
-        return empty
+        return Pauses(spans)
     rows = audit[(audit["field"] == status_header) & audit["number"].notna() & audit["at"].notna()]
     if rows.empty:
-        return empty
+        return Pauses(spans)
     rows = rows.assign(_m=to_minutes(rows["at"], tz)).sort_values(["number", "_m"], kind="stable")
     numbers = rows["number"].astype(int).to_numpy()
     waiting = (rows["new"] == WAITING).to_numpy()
     moments = rows["_m"].to_numpy(dtype=float)
-    starts: list[float] = []
-    ends: list[float] = []
-    owners: list[int] = []
     began: float | None = None
     for i in range(len(rows)):
         if i and numbers[i] != numbers[i - 1]:
+            if began is not None:
+                spans.setdefault(int(numbers[i - 1]), []).append((began, np.nan))
             began = None
         if waiting[i] and began is None:
             began = moments[i]
         elif not waiting[i] and began is not None:
-            starts.append(began)
-            ends.append(moments[i])
-            owners.append(int(numbers[i]))
+            spans.setdefault(int(numbers[i]), []).append((began, moments[i]))
             began = None
-    if not owners:
-        return empty
-    spent = calendar.between(np.array(starts, dtype=float), np.array(ends, dtype=float))
-    return pd.Series(spent, index=owners).groupby(level=0).sum()
+    if began is not None:
+        spans.setdefault(int(numbers[-1]), []).append((began, np.nan))
+    return Pauses(spans)
+
+
+def paused_minutes(
+    audit: pd.DataFrame, calendar: WorkCalendar, tz: str, schema: Schema | None = None
+) -> pd.Series:
+    """Working minutes each request spent in «Ждём заявителя» in finished pauses, by №."""
+    found = pause_spans(audit, tz, schema).spans
+    total = {
+        n: float(sum(calendar.between(a, b) for a, b in spans if np.isfinite(b)))
+        for n, spans in found.items()
+    }
+    return pd.Series({n: v for n, v in total.items() if v}, dtype=float)
 
 
 def _budgets(
-    start_m: np.ndarray, topics: pd.Series, settings: Settings, calendar: WorkCalendar
+    start_m: np.ndarray, topics: pd.Series, rules: DeadlineRules, calendar: WorkCalendar
 ) -> np.ndarray:
-    """Each request's allowance in working minutes, from its topic's rule."""
+    """Each request's allowance in working minutes, from its topic's rule.
+
+    Hour topics get their working hours. A consultation topic (`sla_sessions: n`) is due at the
+    close of the n-th session after the one its clock starts in; its allowance is the working
+    time up to that close, so a pause later adds to it like to any other."""
     budget = np.full(len(start_m), np.nan)
     topic_values = topics.to_numpy(dtype=object)
     for topic in pd.unique(topics.dropna()):
         mask = (topic_values == topic) & ~np.isnan(start_m)
-        if not mask.any():
+        rule = rules.topics.get(topic)
+        if rule is None or not mask.any():
             continue
-        rule = settings.topic_rule(topic)
         if rule.sla_hours is not None:
             budget[mask] = rule.sla_hours * 60.0
         else:
             t = start_m[mask]
-            opened = calendar.next_open(t)
-            # A request that arrives during a session is due by the close of the *next* one: the
-            # administrator may be busy with the current session's queue.
-            inside = opened == t
-            n = np.where(inside, rule.sla_sessions + 1, rule.sla_sessions)
-            due = np.full(len(t), np.nan)
-            for k in np.unique(n):
-                sel = n == k
-                due[sel] = calendar.end_of_sessions(t[sel], int(k))
-            budget[mask] = calendar.between(t, due)
+            budget[mask] = calendar.between(t, calendar.close_after_sessions(t, rule.sla_sessions))
     return budget
 
 
-def plan_requests(
-    frame: pd.DataFrame,
-    raw: pd.DataFrame,
-    *,
-    now: dt.datetime,
-    settings: Settings,
+@dataclass
+class _Deadlines:
+    due: np.ndarray  # minutes; NaN when none
+    paused: np.ndarray  # working minutes of finished pauses that moved the deadline
+    held_since: np.ndarray  # start of the pause running now; NaN when none
+    held_in_time: np.ndarray  # that pause began before the deadline
+
+
+def _deadlines(
+    received_m: np.ndarray,
+    budget: np.ndarray,
+    numbers: np.ndarray,
+    pauses: Pauses,
     calendar: WorkCalendar,
-    audit: pd.DataFrame,
-    sheet_tz: str,
-) -> RequestPlan:
-    """Apply the regulation's rules to the requests tab.
+) -> _Deadlines:
+    """Deadlines with the pauses that count: only a pause that began before the deadline (as
+    moved by the pauses before it) moves it. A breach is final."""
+    due = np.asarray(calendar.add(received_m, budget), dtype=float).reshape(-1)
+    paused = np.zeros(len(due))
+    held = np.full(len(due), np.nan)
+    in_time = np.zeros(len(due), dtype=bool)
+    for i in np.flatnonzero(np.isfinite(numbers) & np.isfinite(due)):
+        for start, end in sorted(pauses.spans.get(int(numbers[i]), ())):
+            if not np.isfinite(end):
+                held[i], in_time[i] = start, start < due[i]
+                break
+            if start >= due[i]:
+                continue  # already overdue when put on hold: the wait does not excuse it
+            spent = float(calendar.between(max(start, received_m[i]), end))
+            if np.isfinite(spent) and spent > 0:
+                paused[i] += spent
+                due[i] = float(calendar.add(due[i], spent))
+    return _Deadlines(due, paused, held, in_time)
 
-    `frame` holds typed values (None where a cell is empty or could not be understood), `raw` the
-    cells as typed; both are indexed by sheet row. `audit` is the typed «Изменения» tab.
-    """
-    rows = frame.index
-    notes: dict[int, list[str]] = {}
 
-    def note(row: int, text: str) -> None:
-        notes.setdefault(int(row), []).append(text)
+@dataclass
+class _Filled:
+    """The request cells after the automatic fills, as the rules see them."""
 
-    now_local = local_now(now, sheet_tz)
-    now_m = float(to_minutes([now_local], sheet_tz)[0])
-    empty = blank_frame(raw)
+    numbers: pd.Series
+    new_numbers: dict[int, int]
+    fills: pd.DataFrame
+    received: pd.Series
+    status: pd.Series
+    resolved: pd.Series
 
-    # № — typed numbers stay; empty cells get the next numbers, top to bottom.
-    numbers = pd.to_numeric(frame["number"], errors="coerce")
+
+def _number_notes(numbers: pd.Series, note: _Note) -> None:
     dupes = numbers[numbers.notna() & numbers.duplicated(keep=False)]
     for number, group in dupes.groupby(dupes):
         where = ", ".join(str(r) for r in group.index)
@@ -173,6 +225,21 @@ def plan_requests(
     number_header = _REQ.header("number")
     for row in numbers.index[numbers.notna() & (numbers < 1)]:
         note(row, f"{number_header}: номер должен быть больше нуля")
+
+
+def _auto_fills(
+    frame: pd.DataFrame,
+    empty: pd.DataFrame,
+    audit: pd.DataFrame,
+    now_local: dt.datetime,
+    rules: DeadlineRules,
+    note: _Note,
+) -> _Filled:
+    """№ for new rows, and the automatic date, assignee, status and resolved-at fills."""
+    rows = frame.index
+    # № — typed numbers stay; empty cells get the next numbers, top to bottom.
+    numbers = pd.to_numeric(frame["number"], errors="coerce")
+    _number_notes(numbers, note)
     audit_numbers = audit["number"] if "number" in audit else pd.Series(dtype=float)
     mark = high_water_mark(numbers[numbers >= 1], audit_numbers)
     # A row is a request once it names a requester, a topic or a description: a row holding
@@ -205,7 +272,7 @@ def plan_requests(
     topics = frame["topic"]
     fill_assignee = empty["assignee"].to_numpy() & topics.notna().to_numpy()
     for row in rows[fill_assignee]:
-        fills.at[row, "assignee"] = settings.assignee(topics[row])
+        fills.at[row, "assignee"] = rules.assignee(topics[row])
 
     status = frame["status"].copy()
     fill_status = empty["status"].to_numpy() & named
@@ -216,10 +283,18 @@ def plan_requests(
     fill_resolved = (empty["resolved_at"].to_numpy()) & (status == RESOLVED).to_numpy()
     fills.loc[fill_resolved, "resolved_at"] = now_local
     resolved[fill_resolved] = now_local
+    return _Filled(numbers, new_numbers, fills, received, status, resolved)
 
-    # Contradictions a person would miss.
-    received_m = to_minutes(received, sheet_tz)
-    resolved_m = to_minutes(resolved, sheet_tz)
+
+def _contradictions(
+    rows: pd.Index,
+    status: pd.Series,
+    received_m: np.ndarray,
+    resolved_m: np.ndarray,
+    now_m: float,
+    note: _Note,
+) -> None:
+    """Notes on dates and statuses that contradict each other (a person would miss them)."""
     res_header, rec_header, st_header = (
         _REQ.header("resolved_at"),
         _REQ.header("received_at"),
@@ -237,65 +312,143 @@ def plan_requests(
             f"если обращение снова в работе, очистите дату",
         )
 
-    # Deadlines in working time.
-    budget = _budgets(received_m, topics, settings, calendar)
-    # The status changes this very run observes count at once: a request that just left
-    # «Ждём заявителя» gets its pause added now, not one sync later.
+
+def _due_states(
+    rows: pd.Index,
+    status: pd.Series,
+    deadlines: _Deadlines,
+    budget: np.ndarray,
+    used: np.ndarray,
+    resolved_m: np.ndarray,
+    now_m: float,
+    at_risk_share: float,
+) -> np.ndarray:
+    """«Состояние срока» of every row (None where the request has no deadline)."""
+    due_m = deadlines.due
+    rejected = (status == REJECTED).to_numpy()
+    waiting = (status == WAITING).to_numpy()
+    done = (status == RESOLVED).to_numpy()
+    state = np.full(len(rows), None, dtype=object)
+    has_due = ~np.isnan(due_m)
+    open_ = has_due & ~rejected & ~done & status.notna().to_numpy()
+    state[open_] = ON_TIME
+    state[open_ & (used >= at_risk_share * budget)] = AT_RISK
+    state[open_ & (now_m >= due_m)] = OVERDUE
+    # On hold in time: the clock stops. On hold after the deadline: the breach stands.
+    state[open_ & waiting & deadlines.held_in_time] = PAUSED
+    state[open_ & waiting & np.isnan(deadlines.held_since) & (now_m < due_m)] = PAUSED
+    finished = has_due & done & ~np.isnan(resolved_m)
+    state[finished] = np.where(
+        resolved_m[finished] <= due_m[finished], RESOLVED_ON_TIME, RESOLVED_LATE
+    )
+    return state
+
+
+def _late_hold_notes(
+    rows: pd.Index,
+    state: np.ndarray,
+    status: pd.Series,
+    deadlines: _Deadlines,
+    calendar: WorkCalendar,
+    now_m: float,
+    note: _Note,
+) -> None:
+    """A request put on hold after its deadline stays overdue; its wait is still shown."""
+    late = (state == OVERDUE) & (status == WAITING).to_numpy() & ~np.isnan(deadlines.held_since)
+    for i in np.flatnonzero(late):
+        since = minute_to_datetime(float(deadlines.held_since[i]), calendar.tz)
+        waited = float(calendar.between(deadlines.held_since[i], now_m))
+        hours = f"{waited / 60:.1f}".replace(".", ",") if np.isfinite(waited) else "?"
+        when = moment(since.replace(tzinfo=None)) if since else "?"
+        note(
+            rows[i],
+            f"{WAITING} с {when} ({hours} рабочих часов), но срок уже был нарушен до этого: "
+            f"обращение остаётся просроченным",
+        )
+
+
+def plan_requests(
+    frame: pd.DataFrame,
+    raw: pd.DataFrame,
+    *,
+    now: dt.datetime,
+    rules: DeadlineRules,
+    calendar: WorkCalendar,
+    audit: pd.DataFrame,
+    sheet_tz: str,
+) -> RequestPlan:
+    """Apply the regulation's rules to the requests tab.
+
+    `frame` holds typed values (None where a cell is empty or could not be understood), `raw` the
+    cells as typed; both are indexed by sheet row. `audit` is the typed «Изменения» tab.
+    """
+    rows = frame.index
+    notes: dict[int, list[str]] = {}
+
+    def note(row: int, text: str) -> None:
+        notes.setdefault(int(row), []).append(text)
+
+    now_local = local_now(now, sheet_tz)
+    now_m = float(to_minutes([now_local], sheet_tz)[0])
+    empty = blank_frame(raw)
+    f = _auto_fills(frame, empty, audit, now_local, rules, note)
+    received_m = to_minutes(f.received, sheet_tz)
+    resolved_m = to_minutes(f.resolved, sheet_tz)
+    _contradictions(rows, f.status, received_m, resolved_m, now_m, note)
+
+    # Deadlines in working time. The status changes this very run observes count at once: a
+    # request that just left «Ждём заявителя» gets its pause added now, not one sync later.
+    budget = _budgets(received_m, frame["topic"], rules, calendar)
     seen_now = audit_rows(
-        pd.DataFrame({"number": numbers, "status": status}),
+        pd.DataFrame({"number": f.numbers, "status": f.status}),
         audit,
         at=now_local,
         job="",
         fields=("status",),
     )
     history = pd.concat([audit, pd.DataFrame(seen_now)]) if seen_now else audit
-    paused = numbers.map(paused_minutes(history, calendar, sheet_tz)).fillna(0.0).to_numpy(float)
-    due_m = calendar.add(received_m, budget + paused)
-    missing_due = np.isnan(due_m) & ~np.isnan(budget)
-    for row in rows[missing_due]:
+    deadlines = _deadlines(
+        received_m, budget, f.numbers.to_numpy(float), pause_spans(history, sheet_tz), calendar
+    )
+    due_m = deadlines.due
+    for row in rows[np.isnan(due_m) & ~np.isnan(budget)]:
         note(
             row,
             "Не удалось рассчитать срок: в «Графике» и «Календаре» нет часов консультаций впереди",
         )
-
-    rejected = (status == REJECTED).to_numpy()
-    waiting = (status == WAITING).to_numpy()
-    done = (status == RESOLVED).to_numpy()
-    used = calendar.between(received_m, np.full(len(rows), now_m)) - paused
-    state = np.full(len(rows), None, dtype=object)
-    has_due = ~np.isnan(due_m)
-    open_ = has_due & ~rejected & ~done & status.notna().to_numpy()
-    state[open_] = ON_TIME
-    state[open_ & (used >= settings.deadlines.at_risk_share * budget)] = AT_RISK
-    state[open_ & (now_m >= due_m)] = OVERDUE
-    state[open_ & waiting] = PAUSED
-    finished = has_due & done & ~np.isnan(resolved_m)
-    state[finished] = np.where(
-        resolved_m[finished] <= due_m[finished], RESOLVED_ON_TIME, RESOLVED_LATE
+    used = calendar.between(received_m, np.full(len(rows), now_m)) - deadlines.paused
+    state = _due_states(
+        rows, f.status, deadlines, budget, used, resolved_m, now_m, rules.at_risk_share
     )
+    _late_hold_notes(rows, state, f.status, deadlines, calendar, now_m, note)
 
+    rejected = (f.status == REJECTED).to_numpy()
     due_local = from_minutes(np.where(rejected, np.nan, due_m), sheet_tz)
     derived = pd.DataFrame(index=rows)
     derived["due_at"] = [None if pd.isna(v) else v.to_pydatetime() for v in due_local]
     derived["due_state"] = state
     derived["check"] = None
-
-    effective = frame.copy()
-    effective["number"] = numbers
-    effective["received_at"] = received
-    effective["status"] = status
-    effective["resolved_at"] = resolved
-    assignee = frame["assignee"].copy()
-    filled_assignee = fills["assignee"].notna()
-    assignee[filled_assignee] = fills.loc[filled_assignee, "assignee"]
-    effective["assignee"] = assignee
     return RequestPlan(
-        fills=fills,
+        fills=f.fills,
         derived=derived,
-        numbers=numbers,
-        new_numbers=new_numbers,
+        numbers=f.numbers,
+        new_numbers=f.new_numbers,
         notes=notes,
-        effective=effective,
+        effective=_effective(frame, f),
         due_minutes=due_m,
         budget_minutes=budget,
     )
+
+
+def _effective(frame: pd.DataFrame, f: _Filled) -> pd.DataFrame:
+    """The request cells as they will be after the fills (for the audit and the summary)."""
+    effective = frame.copy()
+    effective["number"] = f.numbers
+    effective["received_at"] = f.received
+    effective["status"] = f.status
+    effective["resolved_at"] = f.resolved
+    assignee = frame["assignee"].copy()
+    filled_assignee = f.fills["assignee"].notna()
+    assignee[filled_assignee] = f.fills.loc[filled_assignee, "assignee"]
+    effective["assignee"] = assignee
+    return effective

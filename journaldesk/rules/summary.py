@@ -477,7 +477,12 @@ def week_figures(
             ignore_index=True,
         )
         calendar = build_calendar(
-            parsed["schedule"].frame, parsed["calendar"].frame, tz=tz, earliest=earliest, now=now
+            parsed["schedule"].frame,
+            parsed["calendar"].frame,
+            tz=tz,
+            earliest=earliest,
+            now=now,
+            vacation_consultations=settings.school.vacation_consultations,
         )
     req = _request_arrays(plan, sheet_tz, parsed["requests"].raw.get("topic"))
     audit = parsed["changes"].frame
@@ -487,7 +492,7 @@ def week_figures(
         week_end=end,
         built_at=local_now(now, tz),
         complete=end_m <= now_m,
-        school=settings.school,
+        school=settings.school.name,
         show_names=settings.show_names,
         target_share=settings.consent.target_share,
     )

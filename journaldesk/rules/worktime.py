@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 import numpy as np
 import pandas as pd
 
@@ -129,18 +128,6 @@ def _with_comment(kind: str, comment: str) -> str:
     return f"{kind}: {comment}" if comment else kind
 
 
-def public_holidays_ru(first_year: int, last_year: int) -> dict[dt.date, str]:
-    """Russian public holidays and transferred days off with their Russian names, by date."""
-    return dict(_holidays_ru(first_year, last_year))
-
-
-@lru_cache(maxsize=8)
-def _holidays_ru(first_year: int, last_year: int) -> tuple[tuple[dt.date, str], ...]:
-    # Building them takes the holidays package a good part of a second: once per process.
-    found = holidays.country_holidays("RU", years=range(first_year, last_year + 1), language="ru")
-    return tuple((day, str(name)) for day, name in sorted(found.items()))
-
-
 class WorkCalendar:
     """The open intervals of a span of days and the cumulative open minutes before each one."""
 
@@ -162,6 +149,18 @@ class WorkCalendar:
         self.total = float(self.cum[-1])
         self.span_start, self.span_end = span
         self._day_reasons = day_reasons
+        # A session is one day's consultation time (a cut in the middle or an extra hour
+        # touching it does not make it two): session_of[i] is interval i's session, and
+        # session_ends[k] the close of session k.
+        if len(self.starts):
+            days = _day_numbers_local(self.starts, tz)
+            first = np.concatenate(([True], days[1:] != days[:-1]))
+            self.session_of = np.cumsum(first) - 1
+            last = np.concatenate((first[1:], [True]))
+            self.session_ends = self.ends[last]
+        else:
+            self.session_of = np.empty(0, dtype=np.int64)
+            self.session_ends = np.empty(0)
 
     @classmethod
     def build(
@@ -172,9 +171,12 @@ class WorkCalendar:
         tz: str = DEFAULT_TZ,
         start: dt.date,
         end: dt.date,
-        public_holidays: bool = True,
+        vacation_consultations: bool = False,
     ) -> WorkCalendar:
-        """Build the open intervals of the days start..end (inclusive) in the local time zone tz."""
+        """Build the open intervals of the days start..end (inclusive) in the local time zone tz.
+
+        The entries (the «Календарь» tab) are the only source of closed and extra days; a
+        vacation closes its days unless the school holds consultations in vacations."""
         if end < start:
             raise ValueError(f"end {end} is before start {start}")
         hours: dict[int, list[tuple[dt.time, dt.time]]] = {d: [] for d in range(7)}
@@ -188,9 +190,6 @@ class WorkCalendar:
         cuts: dict[dt.date, list[tuple[dt.time, dt.time]]] = {}
         cut_reasons: dict[dt.date, str] = {}
         extras: dict[dt.date, list[tuple[dt.time, dt.time]]] = {}
-        if public_holidays:
-            for day, name in public_holidays_ru(start.year, end.year).items():
-                closed.setdefault(day, _with_comment(KIND_HOLIDAY, name))
 
         # Holidays first, then vacations, then cancellations: the reason shown is the strongest.
         order = {KIND_HOLIDAY: 0, KIND_VACATION: 1, KIND_CANCELLED: 2, KIND_EXTRA: 3}
@@ -199,6 +198,8 @@ class WorkCalendar:
             if entry.kind not in order:
                 log.warning("calendar entry of unknown kind ignored: %s", entry)
         for entry in sorted(known, key=lambda e: order[e.kind]):
+            if entry.kind == KIND_VACATION and vacation_consultations:
+                continue
             for day in _dates(entry, start, end):
                 if entry.kind in (KIND_HOLIDAY, KIND_VACATION):
                     closed.setdefault(day, _with_comment(entry.kind, entry.comment))
@@ -297,17 +298,24 @@ class WorkCalendar:
         result[bad] = np.nan
         return _shape_result(result, shape)
 
-    def end_of_sessions(self, t: Any, n: Any) -> np.ndarray:
-        """Close of the n-th session ending after t (n=1: the one open at t, else the next)."""
+    def close_after_sessions(self, t: Any, n: Any) -> np.ndarray:
+        """Close of the n-th session after the one the clock starts in (n=0: that session).
+
+        The clock starts at t when t is inside a session, else at the next opening; that
+        session is the clock's own first one, so 13:27 and 14:00 before a 14:00 opening give
+        the same answer. A session is one day's consultation time. NaN past the end."""
         shape, (t, n) = _flat(t, n)
         if len(self.ends) == 0:
             return _shape_result(np.full(t.shape, np.nan), shape)
-        bad = self._outside(t) | ~(n >= 1)
-        safe_t = np.where(bad, self.span_start, t)
-        safe_n = np.where(bad, 1, n).astype(np.int64)
-        idx = np.searchsorted(self.ends, safe_t, side="right") + safe_n - 1
-        past = idx >= len(self.ends)
-        result = self.ends[np.minimum(idx, len(self.ends) - 1)]
+        bad = ~(n >= 0)
+        safe_n = np.where(bad, 0, n).astype(np.int64)
+        opened = np.asarray(self.next_open(t), dtype=np.float64).reshape(-1)
+        bad |= np.isnan(opened)
+        safe = np.where(bad, self.starts[0], opened)
+        i = np.minimum(np.searchsorted(self.ends, safe, side="right"), len(self.ends) - 1)
+        k = self.session_of[i] + safe_n
+        past = k >= len(self.session_ends)
+        result = self.session_ends[np.minimum(k, len(self.session_ends) - 1)]
         result[bad | past] = np.nan
         return _shape_result(result, shape)
 
@@ -341,6 +349,12 @@ class WorkCalendar:
         if self.is_open_day(d):
             return None
         return self._day_reasons.get(d, REASON_NO_HOURS)
+
+
+def _day_numbers_local(minutes: np.ndarray, tz: str) -> np.ndarray:
+    """Local calendar day (days since the epoch) of each moment."""
+    local = from_minutes(minutes, tz)
+    return local.to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def _merge(raw: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:

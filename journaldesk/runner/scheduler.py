@@ -712,7 +712,7 @@ class Runner:
         items = digest_items(plan.requests)
         if not items:
             return f"перед консультацией {session_label(start, end)} просроченных и под угрозой нет"
-        subject, text = digest_text(items, (start, end), self.settings.school)
+        subject, text = digest_text(items, (start, end), self.settings.school.name)
         log.info("%s\n%s", subject, text)
         sent = self.send(subject, text)
         where = "отправлено на почту" if sent else "почта не настроена, текст в журнале"
@@ -799,4 +799,5 @@ def _calendar_from(snap: Snapshot, settings: Settings, now: dt.datetime) -> Any:
         tz=settings.timezone,
         earliest=None,
         now=_local(now, settings.timezone),
+        vacation_consultations=settings.school.vacation_consultations,
     )
