@@ -9,13 +9,22 @@ with a handful of deliberately bad cells a person could type. Rows hold only the
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import holidays
+import numpy as np
 
+from journaldesk.rules.worktime import (
+    CalendarEntry,
+    WeeklyHours,
+    WorkCalendar,
+    minute_to_datetime,
+    to_minutes,
+)
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.vocab import WEEKDAYS
 
@@ -562,28 +571,17 @@ def _schedule_rows(fields: list[str], consultant: str) -> list[Row]:
 
 
 def _calendar_rows(year: _Year, today: dt.date, fields: list[str]) -> list[Row]:
-    # A pedagogical council on the Wednesday of next week (or the next working day after it).
-    council = today + dt.timedelta(days=7 - today.weekday() + 2)
-    while council.weekday() >= 5 or council in year.public_holidays:
-        council += dt.timedelta(days=1)
-    # An extra Saturday session in the last full week before a term ends: the next one to come.
-    saturdays = []
-    for end in year.term_ends:
-        sat = end - dt.timedelta(days=7)
-        sat -= dt.timedelta(days=(sat.weekday() - 5) % 7)
-        saturdays.append(sat)
-    extra = next((s for s in saturdays if s > today), saturdays[-1])
     return [
-        _row(fields, date_from=council, date_to=council, kind=KIND_CANCELLED, comment="педсовет"),
         _row(
             fields,
-            date_from=extra,
-            date_to=extra,
-            kind=KIND_EXTRA,
-            time_from=dt.time(10),
-            time_to=dt.time(12),
-            comment="итоговые отметки за четверть",
-        ),
+            date_from=e.date_from,
+            date_to=e.date_to,
+            kind=e.kind,
+            time_from=e.time_from,
+            time_to=e.time_to,
+            comment=e.comment,
+        )
+        for e in _exceptions(year, today)
     ]
 
 
@@ -861,25 +859,151 @@ def _description(
     )
 
 
-def _resolve_moment(rng: random.Random, received: dt.datetime, year: _Year) -> dt.datetime:
-    """When the administrator closed it: usually within a few working days, sometimes late."""
-    delay = int(
-        _weighted(rng, ((0, 28), (1, 26), (2, 18), (3, 10), (4, 6), (5, 4), (8, 5), (12, 3)))
+# Minutes the administrator spends on one request, by topic (low, high): a login is quick, a
+# consultation on lesson plans or training takes a while.
+_SERVICE_MINUTES: dict[str, tuple[int, int]] = {
+    T_LOGIN: (3, 8), T_FAULT: (5, 20), T_TRAINING: (20, 40), T_PLANS: (10, 25),
+    T_MARKS: (5, 15), T_FINAL: (10, 20), T_ATTENDANCE: (5, 10), T_PROGRESS: (5, 15),
+    T_REPORTS: (10, 25), T_DIARY: (5, 12), T_IDEAS: (3, 10),
+}  # fmt: skip
+
+
+def _sick_week(year: _Year) -> tuple[dt.date, dt.date]:
+    """A week the administrator is ill, in the second half of October (nobody types it in)."""
+    monday = year.start + dt.timedelta(days=42)
+    monday -= dt.timedelta(days=monday.weekday())
+    return monday, monday + dt.timedelta(days=4)
+
+
+def _exceptions(year: _Year, today: dt.date) -> list[CalendarEntry]:
+    """The demo school's own «Календарь» rows: a council next week, an extra Saturday before the
+    quarter ends, and two days already cancelled this year."""
+    # A pedagogical council on the Wednesday of next week (or the next working day after it).
+    council = today + dt.timedelta(days=7 - today.weekday() + 2)
+    while council.weekday() >= 5 or council in year.public_holidays:
+        council += dt.timedelta(days=1)
+    # An extra Saturday session in the last full week before a term ends: the next one to come.
+    saturdays = []
+    for end in year.term_ends:
+        sat = end - dt.timedelta(days=7)
+        sat -= dt.timedelta(days=(sat.weekday() - 5) % 7)
+        saturdays.append(sat)
+    extra = next((s for s in saturdays if s > today), saturdays[-1])
+    rows = [
+        CalendarEntry(council, council, KIND_CANCELLED, comment="педсовет"),
+        CalendarEntry(
+            extra, extra, KIND_EXTRA, dt.time(10), dt.time(12), "итоговые отметки за четверть"
+        ),
+    ]
+    for offset, weekday, why in ((17, 3, "совещание при директоре"), (73, 4, "методический день")):
+        day = year.start + dt.timedelta(days=offset)
+        day += dt.timedelta(days=(weekday - day.weekday()) % 7)
+        if day <= today and day != council:
+            rows.append(CalendarEntry(day, day, KIND_CANCELLED, comment=why))
+    return rows
+
+
+def _demo_calendar(year: _Year, today: dt.date) -> WorkCalendar:
+    """The calendar the demo sheet ends up with: the regulation hours, public holidays and
+    vacations as `init` seeds them, and the school's own rows."""
+    weekly = [WeeklyHours(d, a, b) for d, (a, b) in CONSULTATION_HOURS.items()]
+    entries = [CalendarEntry(d, d, "Праздник") for d in sorted(year.public_holidays)]
+    entries += [CalendarEntry(a, b, "Каникулы") for a, b in year.vacations]
+    entries += _exceptions(year, today)
+    return WorkCalendar.build(
+        weekly, entries, tz=TIMEZONE, start=year.start, end=today + dt.timedelta(days=60)
     )
-    day = received.date()
-    found = -1
-    while True:
-        if year.is_working(day):
-            start, end = CONSULTATION_HOURS[day.weekday()]
-            open_at = dt.datetime.combine(day, start)
-            close_at = dt.datetime.combine(day, end)
-            if received < close_at - dt.timedelta(minutes=10):
-                found += 1
-                if found >= delay:
-                    lo = max(open_at, received + dt.timedelta(minutes=5))
-                    span = int((close_at - lo).total_seconds() // 60)
-                    return lo + dt.timedelta(minutes=rng.randint(0, max(span, 0)))
-        day += dt.timedelta(days=1)
+
+
+def _deadlines(drafts: list[dict[str, object]], calendar: WorkCalendar) -> np.ndarray:
+    """Each draft's deadline in minutes, by the topic rules of the schema (as the sync counts)."""
+    rules = load_schema().topic_rules
+    received = to_minutes([d["received_at"] for d in drafts], TIMEZONE)
+    due = np.full(len(drafts), np.nan)
+    for i, d in enumerate(drafts):
+        rule = rules[str(d["topic"])]
+        if rule.sla_hours is not None:
+            due[i] = calendar.add(received[i], rule.sla_hours * 60)
+        else:
+            due[i] = calendar.close_after_sessions(received[i], rule.sla_sessions)
+    return due
+
+
+@dataclass
+class _Outcome:
+    """What the simulated administrator did with each request by `now`."""
+
+    finished: list[float]  # minutes; NaN when not finished
+    held: list[bool]  # waiting for the requester now
+    started: list[bool]  # some work done, not finished
+
+
+def _simulate_administrator(
+    drafts: list[dict[str, object]], year: _Year, calendar: WorkCalendar, until: float
+) -> _Outcome:
+    """The administrator's working hours, replayed up to `until`.
+
+    They work only in the consultation hours, earliest deadline first, one request at a time,
+    each taking its topic's time; they miss the sick week (a calendar nobody updated). A topic
+    that needs a consultation waits for the requester to come: at the earliest two hours on.
+    Some requests need an answer from the requester half-way: they wait for it a few days."""
+    arrived = to_minutes([d["received_at"] for d in drafts], TIMEZONE)
+    rules = load_schema().topic_rules
+    visit = np.array([rules[str(d["topic"])].consultation for d in drafts], dtype=bool)
+    ready = np.where(visit, calendar.next_open(arrived + 120.0), arrived)
+    due = _deadlines(drafts, calendar)
+    work = [float(d["_service"]) for d in drafts]  # type: ignore[arg-type]
+    follow_up = [float(d["_follow_up"]) for d in drafts]  # type: ignore[arg-type]
+    sick_from, sick_to = _sick_week(year)
+    sick = (
+        to_minutes(dt.datetime.combine(sick_from, dt.time(0)), TIMEZONE),
+        to_minutes(dt.datetime.combine(sick_to + dt.timedelta(days=1), dt.time(0)), TIMEZONE),
+    )
+    out = _Outcome([np.nan] * len(drafts), [False] * len(drafts), [False] * len(drafts))
+    queue: list[tuple[float, float, int]] = []  # (deadline, arrival, index)
+    pending = [(float(r), i) for i, r in enumerate(ready) if np.isfinite(r)]
+    heapq.heapify(pending)
+    for start, end in zip(calendar.starts, calendar.ends, strict=True):
+        if start >= until:
+            break
+        if sick[0] <= start < sick[1]:
+            continue
+        t, end = float(start), min(float(end), until)
+        while t < end:
+            while pending and pending[0][0] <= t:
+                _, i = heapq.heappop(pending)
+                out.held[i] = False
+                heapq.heappush(queue, (np.inf if np.isnan(due[i]) else due[i], arrived[i], i))
+            if not queue:
+                if pending and pending[0][0] < end:
+                    t = pending[0][0]
+                    continue
+                break
+            _, _, i = queue[0]
+            step = min(work[i], end - t)
+            work[i] -= step
+            t += step
+            out.started[i] = True
+            if work[i] <= 1e-9:
+                heapq.heappop(queue)
+                if follow_up[i] > 0:
+                    # Half-way: the requester has to send or check something first.
+                    work[i], out.held[i] = follow_up[i] / 3, True
+                    again = calendar.next_open(t + follow_up[i] * 24 * 60)
+                    if np.isfinite(again):
+                        heapq.heappush(pending, (float(again), i))
+                    follow_up[i] = 0
+                else:
+                    out.finished[i] = t
+    return out
+
+
+def _finish_moment(minutes: float) -> dt.datetime | None:
+    """A simulated finish as a sheet moment (local wall time, whole minutes, rounded up)."""
+    if not np.isfinite(minutes):
+        return None
+    moment = minute_to_datetime(float(np.ceil(minutes - 1e-6)), TIMEZONE)
+    return moment.replace(tzinfo=None) if moment else None
 
 
 def _request_rows(
@@ -931,7 +1055,9 @@ def _request_rows(
                     channel=channel,
                     topic=topic,
                     description=description,
-                    _resolve=_resolve_moment(day_rng, received, year),
+                    _service=day_rng.randint(*_SERVICE_MINUTES[topic]),
+                    # One in four needs the requester's answer first: back in 2-7 days.
+                    _follow_up=day_rng.randint(2, 7) if day_rng.random() < 1 / 4 else 0,
                     _u=day_rng.random(),
                     _v=day_rng.random(),
                 )
@@ -946,29 +1072,25 @@ def _request_rows(
     deleted = set(rng.sample(range(2, numbered + 2), 3)) if numbered > 10 else set()
     numbers = [k for k in range(1, numbered + len(deleted) + 1) if k not in deleted]
 
+    # The statuses come out of the administrator's simulated working hours, not out of a share.
+    outcome = _simulate_administrator(
+        drafts, year, _demo_calendar(year, today), float(to_minutes(now_local, TIMEZONE))
+    )
     rows: list[Row] = []
     for i, d in enumerate(drafts):
         received: dt.datetime = d["received_at"]  # type: ignore[assignment]
-        resolved: dt.datetime = d["_resolve"]  # type: ignore[assignment]
         u: float = d["_u"]  # type: ignore[assignment]
-        age = (today - received.date()).days
         number = numbers[i] if i < numbered else None
+        resolved = _finish_moment(outcome.finished[i])
         status: str | None
         if number is None:
-            status = None
-        elif age > 10:
+            status, resolved = None, None
+        elif resolved is not None:
             status = ST_REJECTED if u < 0.05 else ST_DONE
-        elif age > 2:
-            status = str(
-                _weighted(
-                    rng,
-                    ((ST_DONE, 55), (ST_REJECTED, 3), (ST_WORK, 22), (ST_WAIT, 10), (ST_NEW, 10)),
-                )
-            )
+        elif outcome.held[i]:
+            status = ST_WAIT
         else:
-            status = str(_weighted(rng, ((ST_DONE, 25), (ST_WORK, 25), (ST_WAIT, 5), (ST_NEW, 45))))
-        if status == ST_DONE and resolved > now_local:
-            status = ST_WORK
+            status = ST_WORK if outcome.started[i] else ST_NEW
         assignee = None
         if number is not None and d["_v"] < 0.08:  # type: ignore[operator]
             assignee = deputy if d["topic"] in (T_REPORTS, T_FINAL) else consultant
@@ -1035,8 +1157,13 @@ def _overdue_and_special(rng: random.Random, rows: list[Row], today: dt.date) ->
 
     for r in pick(lambda r: recent(r) and r["status"] == ST_NEW) or pick(recent):
         r.update(received_at=BAD_RECEIVED, status=ST_NEW, resolved_at=None)
-    for r in pick(lambda r: r["status"] in (ST_NEW, ST_WORK)):
-        r.update(description=BAD_DESCRIPTION)
+    # The formula text sits in an open request (the administrator is still on it).
+    for r in (
+        pick(lambda r: r["status"] in (ST_NEW, ST_WORK))
+        or pick(lambda r: r["status"] == ST_WAIT)
+        or pick(recent)
+    ):
+        r.update(description=BAD_DESCRIPTION, status=ST_WORK, resolved_at=None)
 
 
 def demo_rows(now: dt.datetime, *, seed: int = 2026) -> dict[str, list[dict[str, object]]]:
