@@ -79,7 +79,7 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
     )
     settings = load_settings(settings_file)
 
-    rows = demo_rows(now, seed=seed)
+    rows = demo_rows(now, seed=seed, history=True)
     store = WorkbookStore(book, create=True)
     with store.lock():
         plan = plan_init(

@@ -12,7 +12,7 @@ import datetime as dt
 import heapq
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -936,6 +936,8 @@ class _Outcome:
     finished: list[float]  # minutes; NaN when not finished
     held: list[bool]  # waiting for the requester now
     started: list[bool]  # some work done, not finished
+    # (start, end) of each wait for the requester; end NaN while it lasts
+    waits: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
 def _simulate_administrator(
@@ -971,7 +973,9 @@ def _simulate_administrator(
         t, end = float(start), min(float(end), until)
         while t < end:
             while pending and pending[0][0] <= t:
-                _, i = heapq.heappop(pending)
+                back, i = heapq.heappop(pending)
+                if out.held[i]:
+                    out.waits[i] = (out.waits[i][0], back)
                 out.held[i] = False
                 heapq.heappush(queue, (np.inf if np.isnan(due[i]) else due[i], arrived[i], i))
             if not queue:
@@ -989,6 +993,7 @@ def _simulate_administrator(
                 if follow_up[i] > 0:
                     # Half-way: the requester has to send or check something first.
                     work[i], out.held[i] = follow_up[i] / 3, True
+                    out.waits[i] = (t, np.nan)
                     again = calendar.next_open(t + follow_up[i] * 24 * 60)
                     if np.isfinite(again):
                         heapq.heappush(pending, (float(again), i))
@@ -1014,6 +1019,7 @@ def _request_rows(
     pupils: list[_Pupil],
     consent: list[Row],
     fields: list[str],
+    history: list[Row],
 ) -> list[Row]:
     today = now_local.date()
     consultant = next(s.full_name for s in _STAFF if s.position == _ADMIN_POSITION)
@@ -1112,7 +1118,37 @@ def _request_rows(
         )
 
     _overdue_and_special(rng, rows, today)
+    history.extend(_wait_history(outcome, rows, numbers[:numbered], until=now_local))
     return rows
+
+
+def _wait_history(
+    outcome: _Outcome, rows: list[Row], numbers: list[int], *, until: dt.datetime
+) -> list[Row]:
+    """The «Изменения» rows the sync would have written while requests waited for the
+    requester: into «Ждём заявителя» and back «В работе» (so the waits pause the clock)."""
+    schema = load_schema()
+    status_header = schema["requests"].header("status")
+    fields = [c.field for c in schema["changes"].columns]
+    out = []
+    for i, (start, end) in sorted(outcome.waits.items()):
+        if i >= len(numbers):
+            continue
+        r = rows[i]
+        if r["number"] is None or not isinstance(r["received_at"], dt.datetime):
+            continue
+        began = _finish_moment(start)
+        back = _finish_moment(end)
+        out.append(
+            _row(fields, number=r["number"], field=status_header, old=ST_WORK, new=ST_WAIT,
+                 at=began, job="Синхронизация")
+        )  # fmt: skip
+        if back is not None and back <= until:
+            out.append(
+                _row(fields, number=r["number"], field=status_header, old=ST_WAIT, new=ST_WORK,
+                     at=back, job="Синхронизация")
+            )  # fmt: skip
+    return out
 
 
 def _overdue_and_special(rng: random.Random, rows: list[Row], today: dt.date) -> None:
@@ -1166,10 +1202,13 @@ def _overdue_and_special(rng: random.Random, rows: list[Row], today: dt.date) ->
         r.update(description=BAD_DESCRIPTION, status=ST_WORK, resolved_at=None)
 
 
-def demo_rows(now: dt.datetime, *, seed: int = 2026) -> dict[str, list[dict[str, object]]]:
+def demo_rows(
+    now: dt.datetime, *, seed: int = 2026, history: bool = False
+) -> dict[str, list[dict[str, object]]]:
     """Rows of every staff-typed tab of the demo school as of `now` (deterministic per seed).
 
-    Keys are schema tab keys; each row maps the tab's staff/auto fields to plain values.
+    Keys are schema tab keys; each row maps the tab's staff/auto fields to plain values. With
+    `history`, also the «Изменения» rows earlier syncs would have left (waits for requesters).
     """
     schema = load_schema()
     now_local = _local_now(now)
@@ -1182,6 +1221,7 @@ def demo_rows(now: dt.datetime, *, seed: int = 2026) -> dict[str, list[dict[str,
         random.Random(f"{seed}:consent"), year, today, pupils, _fields(schema, "consent")
     )
     consultant = next(s.full_name for s in _STAFF if s.position == _ADMIN_POSITION)
+    changes: list[Row] = []
     requests = _request_rows(
         random.Random(f"{seed}:numbers"),
         seed,
@@ -1190,11 +1230,14 @@ def demo_rows(now: dt.datetime, *, seed: int = 2026) -> dict[str, list[dict[str,
         pupils,
         consent,
         _fields(schema, "requests"),
+        changes,
     )
+    extra = {"changes": changes} if history else {}
     return {
         "requests": requests,
         "schedule": _schedule_rows(_fields(schema, "schedule"), consultant),
         "calendar": _calendar_rows(year, today, _fields(schema, "calendar")),
         "consent": consent,
         "staff": staff,
+        **extra,
     }
