@@ -36,7 +36,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.requests import REJECTED, RESOLVED, WAITING
 from journaldesk.rules.worktime import (
     KIND_CANCELLED,
     REASON_OUTSIDE,
@@ -48,6 +47,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.cells import quote_raw
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, is_blank
+from journaldesk.sheet.vocab import REJECTED, RESOLVED, WAITING
 
 __all__ = [
     "AgendaBooking",
