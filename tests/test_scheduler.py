@@ -34,6 +34,7 @@ from journaldesk.runner.scheduler import (
     save_state,
     summary_moment,
 )
+from journaldesk.runner.timetable import declare
 from journaldesk.settings import Settings, load_settings
 from journaldesk.sheet.frames import parse_tab
 from journaldesk.sheet.schema import load_schema
@@ -444,3 +445,43 @@ def test_the_default_summary_is_the_weekly_report(demo: Settings) -> None:
     assert results[0].message.startswith("неделя с 23.11.2026: поступило ")
     assert f"{results[0].title}: {results[0].message}".count("водка") == 1  # not «сводка: сводка»
     assert (demo.path(demo.reports_dir) / "2026-11-23").is_dir()
+
+
+# --- the timetable declared with `schedule` -----------------------------------------------------
+
+
+def test_the_timetable_is_declared_as_schedule_jobs_in_the_school_zone() -> None:
+    tt = Timetable(tz="Europe/Simferopol", sync_every=15, day_start=dt.time(7, 30),
+                   day_end=dt.time(19, 0), workdays=frozenset(range(6)), summary_weekday=0,
+                   summary_time=dt.time(7, 0))  # fmt: skip
+    ticker = declare(tt, lambda job: None)
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+    # 07:30, 07:45 … 18:45: (19:00 - 07:30) / 15 min = 46 slots a day
+    slots = [dt.time(7 + (30 + 15 * k) // 60, (30 + 15 * k) % 60) for k in range(46)]
+    syncs = [j for j in ticker.jobs if SYNC in j.tags]
+    assert sorted((j.start_day, j.at_time) for j in syncs) == sorted(
+        (d, t) for d in days for t in slots
+    )
+    (summary,) = [j for j in ticker.jobs if SUMMARY in j.tags]
+    assert (summary.start_day, summary.at_time) == ("monday", dt.time(7, 0))
+    assert {str(j.at_time_zone) for j in [*syncs, summary]} == {"Europe/Simferopol"}
+
+
+def test_the_declared_summary_wakes_the_runner_at_seven_school_time() -> None:
+    woken: list[str] = []
+    sunday_night = at("29.11.2026 23:00")
+    with time_machine.travel(sunday_night, tick=False) as traveller:
+        ticker = declare(Timetable(), woken.append)
+        # Monday 07:00 in Simferopol is 04:00 UTC; schedule keeps it in the machine's own zone.
+        monday_seven = at("30.11.2026 07:00").astimezone().replace(tzinfo=None)
+        assert ticker.get_next_run(SUMMARY) == monday_seven
+        traveller.move_to(at("30.11.2026 06:59"))
+        ticker.run_pending()
+        assert SUMMARY not in woken
+        traveller.move_to(at("30.11.2026 07:00"))
+        ticker.run_pending()
+        assert woken.count(SUMMARY) == 1
+        # Woken ten days late: one summary wake, no backlog replayed.
+        traveller.move_to(at("10.12.2026 12:00"))
+        ticker.run_pending()
+        assert woken.count(SUMMARY) == 2

@@ -33,11 +33,11 @@ from zoneinfo import ZoneInfo
 
 import filelock
 import pandas as pd
-import schedule
 
 from journaldesk.errors import JournaldeskError, UserError
 from journaldesk.jobs.sync import JOB_SYNC
 from journaldesk.rules.privacy import mask_all
+from journaldesk.runner.timetable import REMINDER, SUMMARY, SYNC, Timetable, declare
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, clock, count, day, is_blank, moment
@@ -46,9 +46,6 @@ from journaldesk.store.base import Snapshot, Store
 
 log = logging.getLogger(__name__)
 
-SYNC = "sync"
-REMINDER = "reminder"
-SUMMARY = "summary"
 JOURNAL = "journal"
 JOBS = (SYNC, REMINDER, JOURNAL, SUMMARY)
 # The «Задача» column of «Журнал» and the console say these.
@@ -73,41 +70,7 @@ class RunnerBusy(UserError):
     """Another `journaldesk run` holds the runner lock of these settings."""
 
 
-# --- the timetable and the state -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Timetable:
-    """When the jobs run, from settings.runner, in the school's time zone."""
-
-    tz: str = "Europe/Simferopol"
-    sync_every: int = 15  # minutes
-    day_start: dt.time = dt.time(7, 30)
-    day_end: dt.time = dt.time(19, 0)
-    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
-    reminder_before: int = 30  # minutes
-    summary_weekday: int = 0
-    summary_time: dt.time = dt.time(7, 0)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Timetable:
-        """The timetable of these settings."""
-        r = settings.runner
-        return cls(
-            tz=settings.timezone,
-            sync_every=r.sync_every_minutes,
-            day_start=r.day_start,
-            day_end=r.day_end,
-            workdays=frozenset(r.workdays),
-            reminder_before=r.reminder_minutes_before,
-            summary_weekday=r.summary_weekday,
-            summary_time=r.summary_time,
-        )
-
-    @property
-    def retry(self) -> dt.timedelta:
-        """How long a failed reminder or summary waits before it is tried again."""
-        return dt.timedelta(minutes=self.sync_every)
+# --- the state ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -576,11 +539,12 @@ class Runner:
         with self.hold():
             return self.run_due()
 
-    def loop(self, *, tick_seconds: int = 60) -> None:
-        """Run until SIGINT/SIGTERM: check what is due at start and then every tick_seconds."""
+    def loop(self) -> None:
+        """Run until SIGINT/SIGTERM: what is due at start, then at every moment of the timetable."""
         with self.hold(), self._signals():
-            ticker = schedule.Scheduler()
-            ticker.every(tick_seconds).seconds.do(self.run_due)
+            # The timetable as `schedule` jobs in the school's zone: they wake the runner; what
+            # runs is decided by due_jobs from the saved state (no catch-up, closed days).
+            ticker = declare(self.timetable, lambda job: self.run_due())
             self.run_due()
             while not self.stopping:
                 ticker.run_pending()
