@@ -33,11 +33,11 @@ from typing import Any
 
 import pandas as pd
 
-from journaldesk.jobs.sync import Pending, aim, land
+from journaldesk.jobs.sync import Pending, aim, land, sync
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.textfmt import is_blank
 from journaldesk.store.google import TAG_KEY
-from tests.helpers import REQ, SCHEMA, request
+from tests.helpers import REQ, SCHEMA, at, request
 from tests.sheets_api.fixtures import in_process, is_read, is_reread, is_write
 from tests.sheets_api.server import Spreadsheet
 
@@ -373,3 +373,46 @@ def test_staff_edits_at_any_moment_never_cost_a_staff_cell(sheets_server, google
     assert figures.requests_lost == 0
     assert figures.derived_wrong_after_next_run == 0
     assert figures.third_run_wrote == 0
+
+
+def test_a_full_sync_keeps_every_cell_whatever_lands_just_before_its_write(
+    make_google_sheet,
+) -> None:
+    """The whole sync, its rules included, with each edit that moves rows just before the write
+    (every edit with JOURNALDESK_TRIALS set: the trials above cover the others in CI)."""
+    kinds = (
+        EDITS if "JOURNALDESK_TRIALS" in os.environ else ("insert_above", "delete", "move", "sort")
+    )
+    for number, kind in enumerate(kinds):
+        sheet = make_google_sheet(
+            {"requests": [request(description=f"старое-{i}", topic=TOPICS[i]) for i in range(5)]}
+        )
+        server, sid = sheet.server, sheet.spreadsheet_id
+        sync(sheet.reopen(), sheet.settings, now=at("01.12.2026 14:50"))
+        for k in range(2):
+            new = request(description=f"новое-{k}", topic=TOPICS[k + 5])
+            server.insert_rows(sid, REQ.title, 7 + k, [[new.get(f) for f in FIELDS]])
+        trial = Trial(server, sid, random.Random(SEED + number), Figures())
+        trial.remember()
+        model = {d: dict(c) for d, c in trial.model.items()}
+        server.before_next(is_write, lambda srv, k=kind, tr=trial: tr.edit(k, "write"))
+        sync(sheet.reopen(), sheet.settings, now=at("01.12.2026 15:10"))
+        for edited in (trial.model, model):  # what the edit itself changed is expected
+            for d in list(edited):
+                if d not in trial.model:
+                    edited.pop(d)
+        now = trial.by_description()
+        assert set(now) >= set(trial.model), kind
+        for d, old in trial.model.items():
+            for f in STAFF:
+                assert now[d][f] == old[f], (kind, d, f)
+            for f in AUTO:
+                late = (d, f) in trial.typed_late
+                if old[f] is not None and not late:
+                    assert now[d][f] == old[f], (kind, d, f)
+        assert not any(all(c[s] is None for s in STAFF) for c in trial.rows().values()), kind
+        numbers = [c["number"] for c in now.values() if c["number"] is not None]
+        assert len(numbers) == len(set(numbers)), kind
+        assert all(now[d]["number"] == c["number"] for d, c in model.items() if c["number"]), kind
+        sync(sheet.reopen(), sheet.settings, now=at("01.12.2026 15:40"))
+        assert not sync(sheet.reopen(), sheet.settings, now=at("01.12.2026 15:40")).wrote, kind
