@@ -155,3 +155,14 @@ def test_a_header_retyped_with_latin_letters_says_so(tmp_path: Path) -> None:
         f"    → Может быть, «Poль» — это «Роль»? Переименуйте столбец {_letter('Роль')} "
         "обратно в «Роль» (русскими буквами)"
     )
+
+
+def test_a_bad_setting_is_named_once(tmp_path: Path) -> None:
+    config = tmp_path / "settings.yaml"
+    config.write_text("backend: excel\n", encoding="utf-8")
+    ok, lines = run_doctor(config, now=NOW)
+    assert not ok
+    assert lines == [
+        "✘ Настройки: backend: недопустимое значение, допустимо: «workbook», «google»\n"
+        "    → исправьте файл настроек и запустите doctor снова"
+    ]

@@ -230,7 +230,8 @@ def run_doctor(
     try:
         settings = load_settings(config_path)
     except JournaldeskError as exc:
-        out.bad(f"Настройки: {exc}", "исправьте файл настроек и запустите doctor снова")
+        text = str(exc).removeprefix("Ошибка в настройках: ")  # «Настройки: Ошибка в …» no more
+        out.bad(f"Настройки: {text}", "исправьте файл настроек и запустите doctor снова")
         return out.ok, out.lines
     out.good(f"Настройки прочитаны: {path}")
     now = now or dt.datetime.now(ZoneInfo(settings.timezone))
