@@ -340,3 +340,33 @@ def test_google_init_takes_the_amber_off_finished_rows(
     consent_col = consent.fields.index("state") + 1
     assert len(described[consent.title]["highlight_values"][consent_col]) == 3  # untouched
     assert plan_init(again.read(), described, today=SEED_DAY).is_empty()
+
+
+def test_a_note_the_sync_writes_later_gets_its_lines(demo: Path, tmp_path: Path) -> None:
+    """The sync's patched write grows a row whose wrapped «Проверка» now needs more lines."""
+    import shutil
+
+    target = tmp_path / "demo"
+    shutil.copytree(demo, target)
+    path = target / WORKBOOK_NAME
+    tab = SCHEMA["requests"]
+    book = openpyxl.load_workbook(path)
+    ws = book[tab.title]
+    row = ws.max_row + 1
+    ws.cell(row=row, column=tab.fields.index("requester") + 1, value="Новый Заявитель")
+    ws.cell(row=row, column=tab.fields.index("topic") + 1, value="Текущие отметки")
+    ws.cell(row=row, column=tab.fields.index("class_name") + 1, value="12Б")
+    book.save(path)
+    settings = load_settings(target / "settings.yaml")
+    sync(WorkbookStore(path), settings, now=NOW + dt.timedelta(hours=1))
+    ws = openpyxl.load_workbook(path)[tab.title]
+    col = tab.fields.index("check") + 1
+    note = ws.cell(row=row, column=col).value
+    width = width_of(ws, col)
+    assert note and len(note) > 1.2 * width, note
+    # At least as many 15-point lines as the note needs at one letter per digit of width.
+    lines = -(-len(note) // int(width))
+    assert ws.row_dimensions[row].height >= 15 * min(lines, 8), (
+        note,
+        ws.row_dimensions[row].height,
+    )

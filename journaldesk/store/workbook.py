@@ -86,12 +86,6 @@ _FROM_EXCEL_FORMAT = {code: fmt for fmt, code in _TO_EXCEL_FORMAT.items()}
 HEADER_FILL = "D9D9D9"  # light grey: "the jobs fill this column"
 PROGRAM_FILL = "F2F2F2"  # the body of a column the jobs fill: quieter than the header
 PROGRAM_TEXT = "595959"
-# Row heights for wrapped text: a line of Calibri 11 is 15 points; a width of one digit holds
-# a little less than one letter in the widest common fonts; a very long note shows its first
-# lines (the cell keeps it all).
-ROW_LINE_POINTS = 15.0
-ROW_CHARS_PER_WIDTH = 0.95
-ROW_MAX_LINES = 8
 # Excel's own presets for "light fill, dark text", by the colour names of InitPlan.highlights.
 HIGHLIGHT_COLOURS = {
     "red": ("FFC7CE", "9C0006"),
@@ -894,9 +888,10 @@ def _apply_look(ws: Worksheet, look: TabLook) -> None:
 
 
 def _fit_rows(ws: Worksheet, rows: Any) -> None:
-    """Give rows with wrapped text the height of their longest wrapped cell (at most
-    ROW_MAX_LINES lines). Excel fits such rows itself, but LibreOffice opens an .xlsx with the
-    heights the file names, and wrapped lines would overlap the next row."""
+    """Give rows with wrapped text the height of their longest wrapped cell (the rule of
+    xlsx_patch.row_height, which the patched writes follow too). Excel fits such rows itself,
+    but LibreOffice opens an .xlsx with the heights the file names, and wrapped lines would
+    overlap the next row."""
     widths = _widths(ws)
     wrapped = [
         col
@@ -913,10 +908,9 @@ def _fit_rows(ws: Worksheet, rows: Any) -> None:
                 continue
             if not (cell.alignment.wrap_text or col in wrapped):
                 continue
-            per_line = max(int(widths.get(col, DEFAULT_COLUMN_WIDTH) * ROW_CHARS_PER_WIDTH), 1)
-            need = sum(max(1, math.ceil(len(part) / per_line)) for part in cell.value.split("\n"))
-            lines = max(lines, need)
-        height = min(lines, ROW_MAX_LINES) * ROW_LINE_POINTS if lines > 1 else None
+            width = widths.get(col, DEFAULT_COLUMN_WIDTH)
+            lines = max(lines, xlsx_patch.wrapped_lines(cell.value, width))
+        height = xlsx_patch.row_height(lines)
         if ws.row_dimensions[row].height != height:
             ws.row_dimensions[row].height = height
 

@@ -101,6 +101,27 @@ class CellValue:
     serial: float = 0.0
 
 
+# Row heights for wrapped text: a line of Calibri 11 is 15 points; a column one digit wide holds
+# a little less than one letter in the widest common fonts; a very long note shows its first
+# lines (the cell keeps it all). LibreOffice takes row heights from the file, so a row whose
+# wrapped text needs more lines than it has would overlap the next row.
+ROW_LINE_POINTS = 15.0
+ROW_CHARS_PER_WIDTH = 0.95
+ROW_MAX_LINES = 8
+DEFAULT_WIDTH = 13.0  # what openpyxl (and so init) gives a column it styles without a width
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a wrapping cell `width` digits wide."""
+    per_line = max(int(width * ROW_CHARS_PER_WIDTH), 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def row_height(lines: int) -> float | None:
+    """The height in points of a row that must show `lines` lines (None: one line, default)."""
+    return min(lines, ROW_MAX_LINES) * ROW_LINE_POINTS if lines > 1 else None
+
+
 def encode_value(value: object, code: str | None, *, where: str) -> CellValue:
     """Check one value and turn it into what goes into the XML; raises before anything is written.
 
@@ -412,6 +433,12 @@ class StyleBook:
             self.formats.append(int(a.get(b"numFmtId", b"0")))
             i = stop
 
+    def wraps(self, style: int) -> bool:
+        """Whether cells of this style wrap their text."""
+        if not 0 <= style < len(self.xfs):
+            return False
+        return re.search(rb'wrapText\s*=\s*["\'](1|true)["\']', self.xfs[style]) is not None
+
     def kind(self, style: int) -> str | None:
         """The date kind the style shows ('datetime', 'date', 'time') or None."""
         if not 0 <= style < len(self.formats):
@@ -643,11 +670,12 @@ def patch_sheet(
         raise PackageError("no sheetData in the worksheet")
     head = s.buf[:sheet_data]
     columns = _column_styles(head, p)
+    widths = _column_widths(head, p)
     s.out.write(_grow_dimension(head, p, edits))  # the dimension grown to cover new cells
     s.mark = s.pos = sheet_data
     start_end = s.tag_end(sheet_data)
     rows = sorted(edits.cells)
-    ctx = _RowContext(edits, styles, columns, p, date1904, result)
+    ctx = _RowContext(edits, styles, columns, p, date1904, result, widths)
     if s.buf[start_end - 2 : start_end] == b"/>":
         body = b"".join(ctx.new_row(r) for r in rows)
         s.out.write(b"<" + name + b">" + body + b"</" + name + b">")
@@ -744,6 +772,16 @@ def _column_styles(head: bytes, p: bytes) -> list[tuple[int, int, int]]:
     return out
 
 
+def _column_widths(head: bytes, p: bytes) -> list[tuple[int, int, float]]:
+    out = []
+    for tag in re.finditer(rb"<" + re.escape(p) + rb"col\s[^>]*>", head):
+        a = _attrs(tag.group(0))
+        if b"width" in a:
+            lo, hi = int(a.get(b"min", b"0")), int(a.get(b"max", b"0"))
+            out.append((lo, hi, float(_attr_text(a[b"width"]))))
+    return out
+
+
 def _grow_dimension(head: bytes, p: bytes, edits: SheetEdits) -> bytes:
     found = re.search(rb"<" + re.escape(p) + rb"dimension\s[^>]*>", head)
     if not found or not edits.cells:
@@ -810,8 +848,10 @@ class _RowContext:
         p: bytes,
         date1904: bool,
         result: SheetResult,
+        widths: list[tuple[int, int, float]] | None = None,
     ) -> None:
         self.edits = edits
+        self.widths = widths or []
         self.styles = styles
         self.columns = columns
         self.p = p
@@ -823,6 +863,28 @@ class _RowContext:
             if lo <= col <= hi:
                 return style
         return 0
+
+    def _width(self, col: int) -> float:
+        for lo, hi, width in self.widths:
+            if lo <= col <= hi:
+                return width
+        return DEFAULT_WIDTH
+
+    def _taller(self, start_tag: bytes, written: list[tuple[int, CellValue, int]]) -> bytes:
+        """The row's start tag with a height for the wrapped text just written into it; a row
+        already as tall (set by a person, say) keeps its height."""
+        lines = 1
+        for col, value, style in written:
+            if value.kind == "text" and self.styles.wraps(style):
+                text = html.unescape(value.content)
+                lines = max(lines, wrapped_lines(text, self._width(col)))
+        height = row_height(lines)
+        if height is None:
+            return start_tag
+        have = _attrs(start_tag).get(b"ht")
+        if have is not None and float(_attr_text(have)) >= height:
+            return start_tag
+        return _with_attrs(start_tag, {b"ht": _number_text(height).encode(), b"customHeight": b"1"})
 
     def cell(self, row: int, col: int, value: CellValue, style: int) -> bytes:
         """The <c> element of one written cell ('' for an empty cell with no style)."""
@@ -853,13 +915,15 @@ class _RowContext:
 
     def new_row(self, row: int) -> bytes:
         p = self.p
+        items = sorted(self.edits.cells[row].items())
         cells = b"".join(
-            self.cell(row, col, value, self._column_style(col))
-            for col, value in sorted(self.edits.cells[row].items())
+            self.cell(row, col, value, self._column_style(col)) for col, value in items
         )
         if not cells:
             return b""
-        return b"<" + p + b'row r="' + str(row).encode() + b'">' + cells + b"</" + p + b"row>"
+        written = [(col, value, self._column_style(col)) for col, value in items]
+        start_tag = self._taller(b"<" + p + b'row r="' + str(row).encode() + b'">', written)
+        return start_tag + cells + b"</" + p + b"row>"
 
     def patch_row(self, xml: bytes, row: int) -> bytes:
         p = self.p
@@ -871,6 +935,7 @@ class _RowContext:
         if row_attrs.get(b"customFormat", b"0") in (b"1", b"true") and b"s" in row_attrs:
             row_style = int(row_attrs[b"s"])
         parts: list[tuple[int, bytes]] = []
+        written: list[tuple[int, CellValue, int]] = []
         trailing = b""
         body_end = len(xml) if start_tag.endswith(b"/>") else xml.rfind(b"</" + p + b"row>")
         i = tag_end
@@ -894,6 +959,7 @@ class _RowContext:
                 if xml.find(b"<" + p + b"f", c_end, stop) >= 0:
                     self.result.formula_overwritten = True
                 style = int(a.get(b"s", b"0"))
+                written.append((col, value, style))
                 parts.append((col, self.cell(row, col, value, style)))
             else:
                 element = xml[at:stop]
@@ -905,7 +971,9 @@ class _RowContext:
             i = stop
         for col, value in wanted.items():
             base = row_style if row_style is not None else self._column_style(col)
+            written.append((col, value, base))
             parts.append((col, self.cell(row, col, value, base)))
+        start_tag = self._taller(start_tag, written)
         parts.sort(key=lambda item: item[0])
         body = b"".join(element for _, element in parts)
         if wanted and b"spans" in row_attrs:
