@@ -17,6 +17,7 @@ RUNS = [
     ("bench_workbook_store.py", ["1000", "10000"]),
     ("bench_sync.py", ["1000", "10000"]),
     ("bench_google_api.py", []),
+    ("bench_journal.py", ["40", "40"]),
     ("bench_privacy.py", ["1000", "10000"]),
 ]
 

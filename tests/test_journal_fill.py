@@ -538,3 +538,11 @@ def test_the_notebook_table_is_the_latest_week_least_filled_first(tmp_path: Path
     fig = nh.journal_chart(table, settings.journal.threshold)
     colours = [tuple(round(c, 3) for c in bar.get_facecolor()[:3]) for bar in fig.axes[0].patches]
     assert colours[0] != colours[1], "the teacher below the threshold stands out"
+
+
+def test_a_lesson_in_two_files_is_counted_once(tmp_path: Path) -> None:
+    store, settings = make_workbook(tmp_path, seed=False)
+    a = write_csv(tmp_path / "a.csv", export_rows([lesson(), lesson(topic=None)]), "utf-8")
+    b = write_csv(tmp_path / "b.csv", export_rows([lesson(), lesson(class_name="5Б")]), "cp1251")
+    result = import_lessons(store, settings, [a, b], now=NOW)
+    assert result.lessons == 3 and result.complete == 2

@@ -194,6 +194,8 @@ def _as_datetime(value: dt.date) -> dt.datetime:
 
 def _texts(values: list[object]) -> list[str | None]:
     """Cells as text: numbers without a trailing «.0», empty cells as None."""
+    if all(type(v) is str for v in values):  # a CSV file: only text
+        return [v.strip() or None for v in values]
     out: list[str | None] = []
     for v in values:
         if v is None or v == "":
@@ -271,18 +273,16 @@ def read_export(path: Path, aliases: dict[str, tuple[str, ...]]) -> ExportFile:
 def combine(files: list[ExportFile]) -> pd.DataFrame:
     """The lessons of several exports as one frame; a lesson repeated in a later file (the same
     row, every column) is counted once."""
-    frames = []
-    seen: set[tuple] = set()
-    for f in files:
-        frame = f.lessons
-        keys = [tuple(r) for r in frame.astype(str).itertuples(index=False, name=None)]
-        if seen:
-            keep = np.fromiter((k not in seen for k in keys), dtype=bool, count=len(keys))
-            frame = frame[keep]
-        seen.update(keys)
-        frames.append(frame)
-    if not frames:
+    if not files:
         return pd.DataFrame(columns=["date", "class_name", "subject", "teacher"])
+    if len(files) == 1:
+        return files[0].lessons
+    frames = []
+    seen: set[int] = set()
+    for f in files:
+        keys = pd.util.hash_pandas_object(f.lessons.astype(str), index=False).to_numpy()
+        frames.append(f.lessons[~np.isin(keys, list(seen))] if seen else f.lessons)
+        seen.update(keys.tolist())
     return pd.concat(frames, ignore_index=True)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,6 +105,13 @@ def closed_days(calendar: pd.DataFrame) -> set[dt.date]:
     return days
 
 
+def _per_value(series: pd.Series, fn: Callable[[object], object]) -> pd.Series:
+    """fn of each cell, computed once per distinct value (a year has ~40k lessons, few names)."""
+    values = series.astype(object).where(series.notna(), None)
+    distinct = pd.unique(values.to_numpy())
+    return values.map(dict(zip(distinct, (fn(v) for v in distinct), strict=True)))
+
+
 def _blank(series: pd.Series) -> np.ndarray:
     """True where a cell is empty or only spaces."""
     text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
@@ -129,8 +136,8 @@ def check_lessons(
     none = np.zeros(n, dtype=bool)
     dates = out["date"]
     out["no_topic"] = _blank(out["topic"])
-    subjects = out["subject"].map(text_key)
-    grades = out["class_name"].map(grade_of)
+    subjects = _per_value(out["subject"], text_key)
+    grades = _per_value(out["class_name"], grade_of)
     exempt = (
         subjects.isin(rules.no_homework_subjects).to_numpy()
         | grades.isin(rules.no_homework_grades).to_numpy()
@@ -157,7 +164,7 @@ def check_lessons(
     out["closed_day"] = dates.isin(closed).to_numpy() if closed else none
     gaps = out[list(GAPS)].to_numpy()
     out["complete"] = ~gaps.any(axis=1)
-    out["week_start"] = dates.map(monday)
+    out["week_start"] = _per_value(dates, monday)
     return out
 
 
@@ -177,7 +184,7 @@ def teacher_weeks(checked: pd.DataFrame, *, imported_at: dt.datetime | None = No
     ]
     if checked.empty:
         return pd.DataFrame(columns=columns)
-    frame = checked.assign(teacher=checked["teacher"].map(_clean_name))
+    frame = checked.assign(teacher=_per_value(checked["teacher"], _clean_name))
     frame = frame[frame["teacher"] != ""]
     counted = frame[~frame["closed_day"]]
     keys = ["week_start", "teacher"]
