@@ -56,6 +56,7 @@ def audit_rows(
     at: dt.datetime,
     job: str,
     fields: tuple[str, ...] = TRACKED,
+    known: pd.Series | None = None,
 ) -> list[dict[str, object]]:
     """New history rows: one per (request, tracked field) whose value differs from the last held.
 
@@ -72,7 +73,8 @@ def audit_rows(
     current.columns = [req.header(f) for f in fields]
     long = current.stack(future_stack=True).map(display)
     long.index.names = ["number", "field"]
-    known = last_known(audit)
+    # `known`: last_known(audit) when the caller already has it (it groups the whole history).
+    known = last_known(audit) if known is None else known
     before = known.reindex(long.index)
     unseen = before.isna()
     changed = (unseen & (long != "")) | (~unseen & (long != before.fillna("")))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.audit import audit_rows
+from journaldesk.rules.audit import audit_rows, last_known
 from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, rooms_by_weekday
 from journaldesk.rules.calendar import build_calendar, calendar_notes
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
@@ -137,12 +137,41 @@ def diff_tab(
 
 def _same_moments(typed: np.ndarray, desired: np.ndarray, both: np.ndarray) -> np.ndarray:
     """Where a date cell (as parsed) already holds the desired moment, to the minute."""
+    fast = _same_moments_as_arrays(typed, desired, both)
+    if fast is not None:
+        return fast
     same = np.zeros(len(desired), dtype=bool)
     for i in np.flatnonzero(both):
         value = typed[i]
         if value is None or (value.__class__ is float and value != value):
             continue
         same[i] = _minute(value) == _minute(desired[i])
+    return same
+
+
+_MOMENT_KINDS = {dt.datetime: "moment", pd.Timestamp: "moment", dt.date: "day"}
+
+
+def _same_moments_as_arrays(
+    typed: np.ndarray, desired: np.ndarray, both: np.ndarray
+) -> np.ndarray | None:
+    """_same_moments by whole columns when each side holds one kind of value (None: it does not)."""
+    a, b = typed[both], desired[both]
+    kinds = {_MOMENT_KINDS.get(v.__class__) for v in a} | {
+        _MOMENT_KINDS.get(v.__class__) for v in b
+    }
+    if len(kinds) != 1 or None in kinds:
+        return None  # times, a parse that gave nothing, or days beside moments
+    try:
+        left, right = pd.DatetimeIndex(pd.Series(a)), pd.DatetimeIndex(pd.Series(b))
+    except (TypeError, ValueError):  # moments in several time zones, or naive beside aware
+        return None
+    if left.tz is not None:
+        left = left.tz_localize(None)  # wall clock, as _minute takes it
+    if right.tz is not None:
+        right = right.tz_localize(None)
+    same = np.zeros(len(desired), dtype=bool)
+    same[both] = left.round("min").asi8 == right.round("min").asi8
     return same
 
 
@@ -206,6 +235,7 @@ def plan_sheet(
         vacation_consultations=settings.school.vacation_consultations,
     )
     audit_frame = parsed["changes"].frame
+    known = last_known(audit_frame)  # the history grouped once, for both looks at it
     plan = plan_requests(
         req.frame,
         req.raw,
@@ -214,6 +244,7 @@ def plan_sheet(
         calendar=calendar,
         audit=audit_frame,
         sheet_tz=sheet_tz,
+        audit_known=known,
     )
     bookings = plan_bookings(
         plan.effective,
@@ -257,7 +288,9 @@ def plan_sheet(
     )
     pending += diff_tab(con, con_desired, sheet_tz=sheet_tz, only_if_empty=False)
 
-    history = audit_rows(plan.effective, audit_frame, at=local_now(now, sheet_tz), job=JOB_SYNC)
+    history = audit_rows(
+        plan.effective, audit_frame, at=local_now(now, sheet_tz), job=JOB_SYNC, known=known
+    )
     pending, unfound = _identifiable(pending, parsed)
     return SheetPlan(
         pending=pending,

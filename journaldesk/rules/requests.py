@@ -376,11 +376,13 @@ def plan_requests(
     calendar: WorkCalendar,
     audit: pd.DataFrame,
     sheet_tz: str,
+    audit_known: pd.Series | None = None,
 ) -> RequestPlan:
     """Apply the regulation's rules to the requests tab.
 
     `frame` holds typed values (None where a cell is empty or could not be understood), `raw` the
-    cells as typed; both are indexed by sheet row. `audit` is the typed «Изменения» tab.
+    cells as typed; both are indexed by sheet row. `audit` is the typed «Изменения» tab
+    (`audit_known`: its last_known(), when the caller already grouped it).
     """
     rows = frame.index
     notes: dict[int, list[str]] = {}
@@ -405,6 +407,7 @@ def plan_requests(
         at=now_local,
         job="",
         fields=("status",),
+        known=audit_known,
     )
     history = pd.concat([audit, pd.DataFrame(seen_now)]) if seen_now else audit
     deadlines = _deadlines(

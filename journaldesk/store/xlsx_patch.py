@@ -26,8 +26,9 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO
 from xml.etree import ElementTree
 
@@ -547,6 +548,10 @@ class StyleBook:
 
 
 @dataclass
+class _Restart(Exception):
+    """The dimension promised the rows end earlier than they do: patch again, row by row."""
+
+
 class SheetResult:
     """What patching one sheet met: a formula overwritten (the calculation chain must go)."""
 
@@ -588,14 +593,17 @@ class _Stream:
             if not self.more():
                 return -1
 
-    def copy_until(self, needle: bytes) -> int:
-        """Copy everything before `needle` out as is; its index, -1 if it never comes."""
+    def copy_until(self, needle: bytes, keep_back: int = 0) -> int:
+        """Copy everything before `needle` out as is; its index, -1 if it never comes.
+
+        At least `keep_back` bytes before the needle stay in buf, not yet copied.
+        """
         while True:
             found = self.buf.find(needle, self.pos)
             if found >= 0:
                 self.pos = found
                 return found
-            keep = max(self.pos, len(self.buf) - len(needle) + 1)
+            keep = max(self.pos, len(self.buf) - max(len(needle) - 1, keep_back))
             self.copy_to(keep)
             self.buf = self.buf[keep:]
             self.pos = self.mark = 0
@@ -638,8 +646,13 @@ def patch_sheet(
     styles: StyleBook,
     *,
     date1904: bool = False,
+    trust_dimension: bool = True,
 ) -> SheetResult:
-    """Stream one worksheet part from src to out with the cells of `edits` written in."""
+    """Stream one worksheet part from src to out with the cells of `edits` written in.
+
+    Rows past the last row the sheet's dimension names are appended after a jump to the end of
+    sheetData, checked against the last row found there (raises _Restart when it is wrong).
+    """
     s = _Stream(src, out)
     result = SheetResult()
     # The root element names the prefix of the main namespace ("" or e.g. "x:").
@@ -682,7 +695,8 @@ def patch_sheet(
         s.mark = s.pos = start_end
     else:
         s.pos = start_end
-        todo = _patch_rows(s, ctx, rows, p)
+        last = _dimension_last_row(head, p) if trust_dimension else 0
+        todo = _patch_rows(s, ctx, rows, p, last)
         s.copy_to(s.pos)
         s.out.write(b"".join(ctx.new_row(r) for r in rows[todo:]))
     # The rest is copied as it is; merged ranges are checked on the way.
@@ -692,8 +706,30 @@ def patch_sheet(
     return result
 
 
-def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes) -> int:
+def patch_part(
+    source: Callable[[], IO[bytes]],
+    out: IO[bytes],
+    edits: SheetEdits,
+    styles: StyleBook,
+    *,
+    date1904: bool = False,
+) -> SheetResult:
+    """patch_sheet, once more row by row from a fresh `source()` when the dimension misled it."""
+    with source() as src:
+        try:
+            return patch_sheet(src, out, edits, styles, date1904=date1904)
+        except _Restart:
+            pass
+    out.seek(0)
+    out.truncate()
+    with source() as src:
+        return patch_sheet(src, out, edits, styles, date1904=date1904, trust_dimension=False)
+
+
+def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes, last: int) -> int:
     """Copy or patch the rows of sheetData up to its end tag; how many of `rows` were placed.
+
+    `last` is the last row the dimension names (0: unknown): rows past it are appends.
 
     This loop meets every row of the sheet, so it stays within a few bytes.find calls per row.
     A row's attributes are numbers and flags, so its start tag ends at the first '>'.
@@ -704,6 +740,8 @@ def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes) -> int:
     todo = 0
     previous = 0
     while todo < len(rows):
+        if last and rows[todo] > last:
+            return _append_at_end(s, rows[todo], p, todo)
         s.compact()
         buf = s.buf
         at = buf.find(b"<", s.pos)
@@ -752,6 +790,35 @@ def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes) -> int:
     if s.copy_until(data_close) < 0:
         raise PackageError("sheetData is not closed")
     return todo
+
+
+_KEEP_BACK = 4 * _CHUNK  # how far back the last row is looked for before </sheetData>
+
+
+def _append_at_end(s: _Stream, first: int, p: bytes, todo: int) -> int:
+    """Jump to </sheetData> and check that the last row there comes before `first`."""
+    row_open = b"<" + p + b"row"
+    close = s.copy_until(b"</" + p + b"sheetData>", keep_back=_KEEP_BACK)
+    if close < 0:
+        raise PackageError("sheetData is not closed")
+    start = s.buf.rfind(row_open, 0, close)
+    while start >= 0 and s.buf[start + len(row_open)] not in b" \t\r\n/>":
+        start = s.buf.rfind(row_open, 0, start)
+    if start < 0:
+        raise _Restart  # no row in sight: let the row-by-row path see for itself
+    gt = s.buf.find(b">", start, close)
+    number = _row_number(s.buf[start : gt + 1]) if gt >= 0 else 0
+    if not number or number >= first:
+        raise _Restart
+    return todo
+
+
+def _dimension_last_row(head: bytes, p: bytes) -> int:
+    found = re.search(rb"<" + re.escape(p) + rb"dimension\s[^>]*>", head)
+    if not found:
+        return 0
+    ref = _attr_text(_attrs(found.group(0)).get(b"ref", b""))
+    return _range(ref)[2] if ref else 0
 
 
 def _row_number(tag: bytes) -> int:
@@ -1006,8 +1073,8 @@ def write_package(
         for sheet in edits:
             spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 - closed below
             patched[sheet.part] = spool
-            with zf.open(sheet.part) as src:
-                result = patch_sheet(src, spool, sheet, styles, date1904=book.date1904)
+            opener = partial(zf.open, sheet.part)
+            result = patch_part(opener, spool, sheet, styles, date1904=book.date1904)
             drop_chain |= result.formula_overwritten
             spool.seek(0)
         replaced: dict[str, bytes] = {}
@@ -1079,6 +1146,7 @@ __all__ = [
     "column_letters",
     "date_kind_of",
     "encode_value",
+    "patch_part",
     "patch_sheet",
     "read_book",
     "write_package",
