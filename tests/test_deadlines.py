@@ -316,3 +316,15 @@ def test_rules_object_is_all_the_deadlines_need() -> None:
     )  # fmt: skip
     assert plan.fills.at[2, "assignee"] == "Дежурный"
     assert list(plan.derived["due_at"]) == [local("23.11.2026 15:00")]
+
+
+def test_first_seen_already_waiting_is_given_the_benefit_of_the_doubt() -> None:
+    # No history says when it was put on hold: the sync sees it waiting for the first time.
+    calendar = WorkCalendar.build(regulation_hours(), [], tz=TZ, start=FIRST, end=LAST)
+    rows = [
+        request(
+            number=1, received_at=local("23.11.2026 14:00"), topic=LOGIN, status="Ждём заявителя"
+        )
+    ]
+    _, state, notes = due_of(calendar, rows, now=at("25.11.2026 16:00"))
+    assert state == ["Приостановлено"] and notes == {}

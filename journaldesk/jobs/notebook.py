@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from journaldesk.jobs.sync import SheetPlan, SyncReport, read_and_plan
@@ -23,10 +24,11 @@ from journaldesk.rules.booking import agenda_week
 from journaldesk.rules.consent import ConsentRules, coverage
 from journaldesk.rules.privacy import NameIndex, safe_text
 from journaldesk.rules.requests import AT_RISK, ON_TIME, OVERDUE, PAUSED, local_now
+from journaldesk.rules.worktime import to_minutes
 from journaldesk.settings import ENV_CONFIG, Settings, load_settings
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import load_schema
-from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.textfmt import count, is_blank
 from journaldesk.sheet.vocab import (
     DUE_STATES,
     STATE_NOT_ISSUED,
@@ -208,11 +210,32 @@ def request_tables(view: SheetView) -> dict[str, pd.DataFrame]:
     """Open, at-risk and overdue requests, earliest deadline first, headers as in the sheet."""
     frame = _requests_frame(view)
     state = frame[load_schema()["requests"].header("due_state")]
+    overdue = frame[state == OVERDUE].copy()
+    overdue[LATE_COLUMN] = [_late_text(view, row) for row in overdue.index]
     return {
         "Открытые": frame[state.isin(OPEN_STATES)].reset_index(drop=True),
         "Под угрозой": frame[state == AT_RISK].reset_index(drop=True),
-        "Просроченные": frame[state == OVERDUE].reset_index(drop=True),
+        "Просроченные": overdue.reset_index(drop=True),
     }
+
+
+LATE_COLUMN = "Просрочено на"
+
+
+def _late_text(view: SheetView, row: object) -> str:
+    """«12,5 рабочих часов», and past a week the calendar days too: «(9 календарных дней)»."""
+    plan = view.plan.requests
+    pos = plan.effective.index.get_loc(row)
+    due_m = float(plan.due_minutes[pos])
+    now_m = float(to_minutes([local_now(view.now, view.sheet_tz)], view.sheet_tz)[0])
+    if view.plan.calendar is None or not np.isfinite(due_m):
+        return "—"
+    late = float(view.plan.calendar.between(due_m, now_m))
+    text = f"{late / 60:.1f}".replace(".", ",") + " рабочих часов" if np.isfinite(late) else "—"
+    days = int((now_m - due_m) // (24 * 60))
+    if days > 7:
+        text += f" ({count(days, 'календарный день', 'календарных дня', 'календарных дней')})"
+    return text
 
 
 def request_counts(view: SheetView) -> pd.DataFrame:

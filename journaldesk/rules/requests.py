@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.audit import audit_rows
+from journaldesk.rules.audit import FIRST_SIGHT, audit_rows
 from journaldesk.rules.worktime import WorkCalendar, from_minutes, minute_to_datetime, to_minutes
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import Schema, TopicRule, load_schema
@@ -102,6 +102,9 @@ class Pauses:
     """The «Ждём заявителя» spans of each request, by №, from the status history."""
 
     spans: dict[int, list[tuple[float, float]]]  # (start, end); end NaN while it lasts
+    # Requests first seen already waiting: when their wait began is not known, so it is taken
+    # as begun in time (a breach is final only when the history shows it).
+    unknown: set[tuple[int, float]] = field(default_factory=set)  # (№, start)
 
 
 def pause_spans(audit: pd.DataFrame, tz: str, schema: Schema | None = None) -> Pauses:
@@ -117,7 +120,9 @@ def pause_spans(audit: pd.DataFrame, tz: str, schema: Schema | None = None) -> P
     rows = rows.assign(_m=to_minutes(rows["at"], tz)).sort_values(["number", "_m"], kind="stable")
     numbers = rows["number"].astype(int).to_numpy()
     waiting = (rows["new"] == WAITING).to_numpy()
+    first_sight = (rows["old"] == FIRST_SIGHT).to_numpy()
     moments = rows["_m"].to_numpy(dtype=float)
+    unknown: set[tuple[int, float]] = set()
     began: float | None = None
     for i in range(len(rows)):
         if i and numbers[i] != numbers[i - 1]:
@@ -126,12 +131,14 @@ def pause_spans(audit: pd.DataFrame, tz: str, schema: Schema | None = None) -> P
             began = None
         if waiting[i] and began is None:
             began = moments[i]
+            if first_sight[i]:
+                unknown.add((int(numbers[i]), float(moments[i])))
         elif not waiting[i] and began is not None:
             spans.setdefault(int(numbers[i]), []).append((began, moments[i]))
             began = None
     if began is not None:
         spans.setdefault(int(numbers[-1]), []).append((began, np.nan))
-    return Pauses(spans)
+    return Pauses(spans, unknown)
 
 
 def paused_minutes(
@@ -193,7 +200,8 @@ def _deadlines(
     for i in np.flatnonzero(np.isfinite(numbers) & np.isfinite(due)):
         for start, end in sorted(pauses.spans.get(int(numbers[i]), ())):
             if not np.isfinite(end):
-                held[i], in_time[i] = start, start < due[i]
+                known = (int(numbers[i]), float(start)) not in pauses.unknown
+                held[i], in_time[i] = start, start < due[i] or not known
                 break
             if start >= due[i]:
                 continue  # already overdue when put on hold: the wait does not excuse it

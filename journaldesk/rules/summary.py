@@ -115,6 +115,8 @@ class OverdueItem:
     late_minutes: float | None
     quote: str
     requester: str | None = None
+    # Calendar days since the deadline, shown beside the working hours past a week.
+    late_days: int | None = None
 
 
 @dataclass
@@ -582,6 +584,14 @@ def week_figures(
     return figures
 
 
+def _calendar_days(due_at: object, now_m: float, tz: str) -> int | None:
+    """Whole calendar days from a deadline (naive local) to now."""
+    if is_blank(due_at):
+        return None
+    due_m = float(to_minutes([pd.Timestamp(due_at).to_pydatetime()], tz)[0])
+    return int((now_m - due_m) // (24 * 60)) if np.isfinite(due_m) else None
+
+
 def _overdue_list(
     req: _Requests,
     parsed: dict[str, ParsedTab],
@@ -608,6 +618,7 @@ def _overdue_list(
                 class_name=None if is_blank(class_name) else str(class_name),
                 due_at=None if is_blank(due_at[row]) else pd.Timestamp(due_at[row]).to_pydatetime(),
                 late_minutes=None if np.isnan(late[i]) else float(late[i]),
+                late_days=_calendar_days(due_at[row], now_m, calendar.tz),
                 quote=quote(eff.at[row, "description"], names, QUOTE_LIMIT),
                 requester=(
                     str(eff.at[row, "requester"])
