@@ -211,9 +211,9 @@ def test_on_hold_in_time_is_paused_on_hold_after_the_deadline_stays_overdue() ->
     due, state, notes = due_of(calendar, rows, now=at("25.11.2026 16:00"), audit=audit)
     assert due == [local("23.11.2026 15:00")] * 2
     assert state == ["Приостановлено", "Просрочено"]
-    # The breached one still shows its wait: 30 min Monday + 2 h Tuesday + 1 h Wednesday.
+    # The breached one still shows its wait, as a date (a note that does not churn).
     assert notes[3] == [
-        "Ждём заявителя с 23.11.2026 15:30 (3,5 рабочих часов), но срок уже был нарушен до этого: "
+        "Ждём заявителя с 23.11.2026 15:30, но срок 23.11.2026 15:00 был нарушен раньше: "
         "обращение остаётся просроченным"
     ]
     assert 2 not in notes

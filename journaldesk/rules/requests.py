@@ -358,20 +358,21 @@ def _late_hold_notes(
     status: pd.Series,
     deadlines: _Deadlines,
     calendar: WorkCalendar,
-    now_m: float,
     note: _Note,
 ) -> None:
-    """A request put on hold after its deadline stays overdue; its wait is still shown."""
+    """A request put on hold after its deadline stays overdue; the note says since when it
+    waits (a date, not a running count: the cell does not change every sync)."""
     late = (state == OVERDUE) & (status == WAITING).to_numpy() & ~np.isnan(deadlines.held_since)
     for i in np.flatnonzero(late):
         since = minute_to_datetime(float(deadlines.held_since[i]), calendar.tz)
-        waited = float(calendar.between(deadlines.held_since[i], now_m))
-        hours = f"{waited / 60:.1f}".replace(".", ",") if np.isfinite(waited) else "?"
-        when = moment(since.replace(tzinfo=None)) if since else "?"
+        due = minute_to_datetime(float(deadlines.due[i]), calendar.tz)
+        if since is None or due is None:
+            continue
         note(
             rows[i],
-            f"{WAITING} с {when} ({hours} рабочих часов), но срок уже был нарушен до этого: "
-            f"обращение остаётся просроченным",
+            f"{WAITING} с {moment(since.replace(tzinfo=None))}, но срок "
+            f"{moment(due.replace(tzinfo=None))} был нарушен раньше: обращение остаётся "
+            f"просроченным",
         )
 
 
@@ -431,7 +432,7 @@ def plan_requests(
     state = _due_states(
         rows, f.status, deadlines, budget, used, resolved_m, now_m, rules.at_risk_share
     )
-    _late_hold_notes(rows, state, f.status, deadlines, calendar, now_m, note)
+    _late_hold_notes(rows, state, f.status, deadlines, calendar, note)
 
     rejected = (f.status == REJECTED).to_numpy()
     due_local = from_minutes(np.where(rejected, np.nan, due_m), sheet_tz)
