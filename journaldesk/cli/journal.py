@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from journaldesk.cli.common import config_option, friendly, now_in, open_settings
-from journaldesk.sheet.textfmt import count, day
+from journaldesk.sheet.textfmt import count, day, percent
 
 
 @click.command(
@@ -42,7 +42,7 @@ def journal_lines(result) -> list[str]:
             f"В {count(len(result.files), 'файле', 'файлах', 'файлах')} нет ни одного урока: "
             "лист «Заполнение ЭЖ» не изменён."
         ]
-    share = "—" if result.share is None else f"{result.share * 100:.1f} %".replace(".", ",")
+    share = percent(result.share)
     first, last = result.weeks[0], result.weeks[-1]
     lines = [
         f"Загружено {count(result.lessons, 'урок', 'урока', 'уроков')} из "

@@ -19,6 +19,7 @@ from journaldesk.rules.journal_fill import closed_days
 from journaldesk.settings import Settings, load_settings
 from journaldesk.sheet.frames import parse_tab
 from journaldesk.sheet.schema import Schema, load_schema
+from journaldesk.sheet.textfmt import percent
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, InitPlan, Snapshot
 from journaldesk.store.workbook import WorkbookStore
 
@@ -201,7 +202,7 @@ def _journal_lines(journal: JournalImport | None) -> list[str]:
     """The report's lines about the lesson export (section I)."""
     if journal is None or not journal.weeks:
         return []
-    share = "—" if journal.share is None else f"{journal.share * 100:.1f} %".replace(".", ",")
+    share = percent(journal.share)
     sums = journal.table.groupby("teacher")[["lessons", "complete"]].sum()
     behind = int((sums["complete"] < 0.9 * sums["lessons"]).sum())
     return [

@@ -44,7 +44,7 @@ from journaldesk.settings import REQUIRED_LESSON_FIELDS, Settings
 from journaldesk.sheet.cells import parse_column
 from journaldesk.sheet.frames import ParsedTab, parse_tab
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import day, is_blank
+from journaldesk.sheet.textfmt import day, is_blank, percent
 from journaldesk.sheet.vocab import RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Store
 
@@ -542,7 +542,7 @@ def import_message(result: JournalImport) -> str:
         if result.weeks
         else "недель нет"
     )
-    share = "—" if result.share is None else f"{result.share * 100:.1f} %".replace(".", ",")
+    share = percent(result.share)
     return (
         f"{weeks}: уроков {result.counted}, заполнено полностью {share}; строк добавлено "
         f"{result.added}, заменено {result.replaced}"

@@ -361,7 +361,7 @@ def weekly_figures(view: SheetView, week_start: dt.date | None = None) -> Any:
 
 def figures_table(figures: Any) -> pd.DataFrame:
     """The headline figures of a week as a two-column table."""
-    from journaldesk.jobs.report import percent, working_hours
+    from journaldesk.sheet.textfmt import percent, working_hours
 
     rows = [
         ("Неделя", f"{figures.week_start:%d.%m.%Y} – {figures.last_day:%d.%m.%Y}"),

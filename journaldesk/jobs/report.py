@@ -26,7 +26,16 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.cells import parse_column
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import count, day, hours, is_blank, moment, plural
+from journaldesk.sheet.textfmt import (
+    count,
+    day,
+    is_blank,
+    moment,
+    percent,
+    plural,
+    points,
+    working_hours,
+)
 from journaldesk.sheet.vocab import RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Store
 
@@ -43,36 +52,6 @@ CHART_NAMES = {
 
 
 # --- formatting for the templates --------------------------------------------------------------
-
-
-def percent(share: float | None, digits: int = 1) -> str:
-    """A share as Russian per cent: 0.875 -> «87,5 %», None -> «—»."""
-    if share is None or (isinstance(share, float) and np.isnan(share)):
-        return "—"
-    text = f"{share * 100:.{digits}f}".replace(".", ",")
-    if "," in text:
-        text = text.rstrip("0").rstrip(",")
-    return f"{text} %"
-
-
-def points(change: float | None) -> str:
-    """A change of a share in percentage points: «+3,8 п. п.», «−1 п. п.», «без изменений»."""
-    if change is None:
-        return "—"
-    value = round(change * 100, 1)
-    if value == 0:
-        return "без изменений"
-    text = f"{abs(value):.1f}".replace(".", ",").rstrip("0").rstrip(",")
-    return f"{'+' if value > 0 else '−'}{text} п. п."
-
-
-def working_hours(minutes: float | None) -> str:
-    """Working minutes for people, saying they are working time: «3,5 раб. ч», «40 раб. мин»,
-    «—» when unknown."""
-    if minutes is None or (isinstance(minutes, float) and np.isnan(minutes)):
-        return "—"
-    number, unit = hours(minutes).rsplit(" ", 1)
-    return f"{number} раб. {unit}"
 
 
 def day_month(value: dt.date | dt.datetime | None) -> str:

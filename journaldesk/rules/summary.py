@@ -466,26 +466,9 @@ def week_figures(
     end = start + dt.timedelta(days=7)
     start_m, end_m = _midnight_m(start, tz), _midnight_m(end, tz)
     now_m = float(to_minutes(now, tz))
-    moment_m = min(end_m, now_m)
     trend_first = start - dt.timedelta(days=7 * (TREND_WEEKS - 1))
-
-    req_frame = parsed["requests"].frame
     if calendar is None:
-        earliest = pd.concat(
-            [
-                plan.requests.effective["received_at"],
-                pd.Series([dt.datetime.combine(trend_first, dt.time(0))], dtype=object),
-            ],
-            ignore_index=True,
-        )
-        calendar = build_calendar(
-            parsed["schedule"].frame,
-            parsed["calendar"].frame,
-            tz=tz,
-            earliest=earliest,
-            now=now,
-            vacation_consultations=settings.school.vacation_consultations,
-        )
+        calendar = _week_calendar(parsed, plan, settings, now=now, since=trend_first)
     req = _request_arrays(plan, sheet_tz, parsed["requests"].raw.get("topic"))
     audit = parsed["changes"].frame
 
@@ -498,8 +481,57 @@ def week_figures(
         show_names=settings.show_names,
         target_share=settings.consent.target_share,
     )
+    _requests_of_the_week(figures, req, calendar, start_m, end_m)
+    _state_at_the_end(figures, req, audit, calendar, min(end_m, now_m), now_m, sheet_tz, settings)
+    _state_now(figures, req, audit, now_m, sheet_tz)
+    names = None if settings.show_names else sheet_names(parsed)
+    figures.overdue_list = _overdue_list(req, parsed, plan, calendar, now_m, names, settings)
+    _consultation_slots(figures, parsed, plan, calendar, settings, now=now)
+    _consent_figures(figures, parsed, settings)
+    figures.problems = {
+        _SCHEMA[key].title: int((~checks.map(is_blank)).sum())
+        for key, checks in plan.checks.items()
+    }
+    figures.trend = _trend(req, calendar, trend_first, start, tz)
+    if "journal_fill" in parsed:  # section I: only when the school loads lesson exports
+        figures.journal = journal_week(
+            parsed["journal_fill"].frame, start, threshold=settings.journal.threshold
+        )
+    if now_m - end_m > 24 * 60:
+        figures.approximations = [APPROX_STATUS, APPROX_DEADLINES, APPROX_CONSENT, APPROX_CHECKS]
+    return figures
 
-    # Requests of the week.
+
+def _week_calendar(
+    parsed: dict[str, ParsedTab],
+    plan: SheetPlan,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+    since: dt.date,
+) -> WorkCalendar:
+    """The working-time calendar reaching back to the trend's first week."""
+    earliest = pd.concat(
+        [
+            plan.requests.effective["received_at"],
+            pd.Series([dt.datetime.combine(since, dt.time(0))], dtype=object),
+        ],
+        ignore_index=True,
+    )
+    return build_calendar(
+        parsed["schedule"].frame,
+        parsed["calendar"].frame,
+        tz=settings.timezone,
+        earliest=earliest,
+        now=now,
+        vacation_consultations=settings.school.vacation_consultations,
+    )
+
+
+def _requests_of_the_week(
+    figures: WeekFigures, req: _Requests, calendar: WorkCalendar, start_m: float, end_m: float
+) -> None:
+    """Received, resolved (in time), rejected, the median time to resolve, per topic."""
     in_week = (req.received_m >= start_m) & (req.received_m < end_m)
     resolved = (req.status == RESOLVED) & (req.resolved_m >= start_m) & (req.resolved_m < end_m)
     figures.received = int(in_week.sum())
@@ -525,7 +557,18 @@ def week_figures(
     figures.topics = lines
     figures.top_topics = [line for line in lines if line.received][:3]
 
-    # The state at the end of the week.
+
+def _state_at_the_end(
+    figures: WeekFigures,
+    req: _Requests,
+    audit: pd.DataFrame,
+    calendar: WorkCalendar,
+    moment_m: float,
+    now_m: float,
+    sheet_tz: str,
+    settings: Settings,
+) -> None:
+    """Open, overdue and at-risk requests and the backlog's age at the end of the week."""
     open_end, paused_end = _open_at(req, audit, moment_m, now_m, sheet_tz)
     running = open_end & ~paused_end & ~np.isnan(req.due_m)
     overdue_end = running & (req.due_m <= moment_m)
@@ -541,7 +584,11 @@ def week_figures(
     backlog = backlog[~np.isnan(backlog)]
     figures.backlog_max_minutes = float(backlog.max()) if len(backlog) else None
 
-    # The state now, exactly as the sync computes it.
+
+def _state_now(
+    figures: WeekFigures, req: _Requests, audit: pd.DataFrame, now_m: float, sheet_tz: str
+) -> None:
+    """The deadline states now, exactly as the sync computes them."""
     state = req.due_state
     figures.overdue_now = int((state == OVERDUE).sum())
     figures.at_risk_now = int((state == AT_RISK).sum())
@@ -549,39 +596,29 @@ def week_figures(
     open_now, _ = _open_at(req, audit, now_m, now_m, sheet_tz)
     figures.open_now = int(open_now.sum())
 
-    names = None if settings.show_names else sheet_names(parsed)
-    figures.overdue_list = _overdue_list(req, parsed, plan, calendar, now_m, names, settings)
 
-    # Consultation slots.
+def _consultation_slots(
+    figures: WeekFigures,
+    parsed: dict[str, ParsedTab],
+    plan: SheetPlan,
+    calendar: WorkCalendar,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+) -> None:
+    """The week's consultation time, slots available and slots booked."""
+    start, end = figures.week_start, figures.week_end
     figures.slots_available, figures.consultation_minutes = available_slots(
         calendar, start, end - dt.timedelta(days=1), settings
     )
-    booked = 0
     # The slots the rules want when they book, else the cells as they stand.
     derived = plan.requests.derived
-    slot_cells = derived["consultation"] if "consultation" in derived else req_frame["consultation"]
+    cells = derived.get("consultation", parsed["requests"].frame["consultation"])
     # Read by the booking's own parser, with the booking's year hint: a slot the booking keeps
     # is a slot counted here, whatever shape a person typed it in.
-    year_hint = local_now(now, tz).year
-    for value in slot_cells.dropna():
-        slot_start = _slot_start(value, year_hint, settings.booking.slot_minutes)
-        if slot_start is not None and start <= slot_start.date() < end:
-            booked += 1
-    figures.slots_booked = booked
-
-    _consent_figures(figures, parsed, settings)
-    figures.problems = {
-        _SCHEMA[key].title: int((~checks.map(is_blank)).sum())
-        for key, checks in plan.checks.items()
-    }
-    figures.trend = _trend(req, calendar, trend_first, start, tz)
-    if "journal_fill" in parsed:  # section I: only when the school loads lesson exports
-        figures.journal = journal_week(
-            parsed["journal_fill"].frame, start, threshold=settings.journal.threshold
-        )
-    if now_m - end_m > 24 * 60:
-        figures.approximations = [APPROX_STATUS, APPROX_DEADLINES, APPROX_CONSENT, APPROX_CHECKS]
-    return figures
+    year_hint = local_now(now, settings.timezone).year
+    starts = [_slot_start(v, year_hint, settings.booking.slot_minutes) for v in cells.dropna()]
+    figures.slots_booked = sum(1 for s in starts if s is not None and start <= s.date() < end)
 
 
 def _calendar_days(due_at: object, now_m: float, tz: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
 import numpy as np
@@ -94,3 +95,33 @@ def hours(minutes: float) -> str:
     if minutes < 60:
         return f"{round(minutes)} мин"
     return f"{minutes / 60:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " ч"
+
+
+def percent(share: float | None, digits: int = 1) -> str:
+    """A share as Russian per cent: 0.875 -> «87,5 %», None -> «—»."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "—"
+    text = f"{share * 100:.{digits}f}".replace(".", ",")
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return f"{text} %"
+
+
+def points(change: float | None) -> str:
+    """A change of a share in percentage points: «+3,8 п. п.», «−1 п. п.», «без изменений»."""
+    if change is None:
+        return "—"
+    value = round(change * 100, 1)
+    if value == 0:
+        return "без изменений"
+    text = f"{abs(value):.1f}".replace(".", ",").rstrip("0").rstrip(",")
+    return f"{'+' if value > 0 else '−'}{text} п. п."
+
+
+def working_hours(minutes: float | None) -> str:
+    """Working minutes for people, saying they are working time: «3,5 раб. ч», «40 раб. мин»,
+    «—» when unknown."""
+    if minutes is None or (isinstance(minutes, float) and math.isnan(minutes)):
+        return "—"
+    number, unit = hours(minutes).rsplit(" ", 1)
+    return f"{number} раб. {unit}"
