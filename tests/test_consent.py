@@ -924,3 +924,27 @@ def test_the_class_teachers_list_in_the_terminal_says_what_to_do():
     until = working_days_later(revoked, 10)
     assert row.startswith("Иванов Иван") and row.endswith(f"отключить доступ до {until:%d.%m.%Y}")
     assert "Петров" not in "\n".join(lines)  # a refusal is never chased
+
+
+def test_the_weekly_report_counts_a_pupil_who_left_later_as_still_at_school():
+    from journaldesk.rules.summary import consent_as_of
+
+    frame = consent_frame(
+        {
+            2: {
+                "class_name": "5А",
+                "pupil": "А",
+                "application": LEFT,
+                "pd_consent": SIGNED,
+                "issued_on": ago(60),
+                "submitted_on": ago(50),
+                "revoked_on": ago(5),  # the day the pupil left
+            },
+        }
+    )
+    week_ago = consent_as_of(frame, ago(7))
+    assert week_ago.at[2, "application"] == SUBMITTED and week_ago.at[2, "revoked_on"] is None
+    cov = coverage(week_ago, today=ago(7), rules=RULES)
+    assert cov.at["5А", "pupils"] == 1 and cov.at["5А", "ready"] == 1
+    now = coverage(consent_as_of(frame, TODAY), today=TODAY, rules=RULES)
+    assert "5А" not in now.index  # left: out of the counts (no other pupil names the class)

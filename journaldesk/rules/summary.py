@@ -47,6 +47,7 @@ from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import is_blank
 from journaldesk.sheet.vocab import (
     APP_ISSUED,
+    APP_LEFT,
     APP_NOT_ISSUED,
     APP_SUBMITTED,
     PD_NONE,
@@ -376,6 +377,12 @@ def consent_as_of(consent: pd.DataFrame, day: dt.date) -> pd.DataFrame:
     pdc = out["pd_consent"].astype(object)
 
     later_revoke = revoked > limit
+    # A pupil who left after the day was still at school: as far along as the dates show.
+    left_later = later_revoke & app.eq(APP_LEFT)
+    before_leaving = np.select(
+        [submitted.notna(), issued.notna()], [APP_SUBMITTED, APP_ISSUED], APP_NOT_ISSUED
+    )
+    app = app.where(~left_later, pd.Series(before_leaving, index=app.index, dtype=object))
     pdc = pdc.where(~(later_revoke & pdc.eq(PD_REVOKED)), PD_SIGNED)
     later_submit = submitted > limit
     pdc = pdc.where(~(later_submit & pdc.eq(PD_SIGNED)), PD_NONE)
