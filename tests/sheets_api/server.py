@@ -1947,10 +1947,6 @@ class SheetsApiServer:
                     )
                 planned.append((data_filter, box, values))
         responses = []
-        rows: set[tuple[int, int]] = set()
-        cols: set[tuple[int, int]] = set()
-        sheets: set[int] = set()
-        total = 0
         for data_filter, box, values in planned:
             response = self._write(book, box, values, option)
             response.pop("spreadsheetId", None)
@@ -1967,26 +1963,7 @@ class SheetsApiServer:
                 }
                 response["updatedData"] = self._read_box(book, read, options)
             responses.append(response)
-            if "updatedCells" in response:
-                sheets.add(box.sheet.sheet_id)
-                total += response["updatedCells"]
-                rows.update(
-                    (box.sheet.sheet_id, box.r1 + i) for i in range(response["updatedRows"])
-                )
-                cols.update(
-                    (box.sheet.sheet_id, box.c1 + j) for j in range(response["updatedColumns"])
-                )
-        result: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
-        if total:
-            result.update(
-                totalUpdatedRows=len(rows),
-                totalUpdatedColumns=len(cols),
-                totalUpdatedCells=total,
-                totalUpdatedSheets=len(sheets),
-            )
-        if responses:
-            result["responses"] = responses
-        return result
+        return self._batch_totals(book, [box for _, box, _ in planned], responses)
 
     # ------------------------------------------------------------------ values
 
@@ -2175,11 +2152,15 @@ class SheetsApiServer:
             for d in body.get("data", [])
         ]
         responses = [self._write(book, box, values, option) for box, values in checked]
+        return self._batch_totals(book, [box for box, _ in checked], responses)
+
+    def _batch_totals(self, book: Spreadsheet, boxes: list[GridBox], responses: list[dict]) -> dict:
+        """A batch write's reply: totals over every range written, then each range's reply."""
         rows: set[tuple[int, int]] = set()
         cols: set[tuple[int, int]] = set()
         sheets: set[int] = set()
         total_cells = 0
-        for (box, _values), response in zip(checked, responses, strict=True):
+        for box, response in zip(boxes, responses, strict=True):
             if "updatedCells" not in response:
                 continue
             sheets.add(box.sheet.sheet_id)
