@@ -372,8 +372,7 @@ def test_403_asks_to_share_the_sheet_with_the_service_account(
     email = service_account_info["client_email"]
     assert str(caught.value) == (
         f"Нет доступа к таблице Google https://docs.google.com/spreadsheets/d/{sheet}. "
-        "Откройте таблицу, нажмите «Настройки доступа» и добавьте редактором сервисный "
-        f"аккаунт {email}."
+        f"Откройте таблицу → Настройки доступа → добавьте {email} как редактора."
     )
     assert len(sheets_server.calls) == 1  # not retried
 
