@@ -1,8 +1,10 @@
 """The local .xlsx store: the embedded default (demo, offline, a single PC).
 
-Reads go through python-calamine (every sheet in one fast pass); writes go through openpyxl,
-which keeps the staff's formatting, extra columns and sheets, and assigns only the cells it is
-given. Every save is atomic: a temp file in the same folder, fsync, then `os.replace`.
+Reads go through python-calamine (every sheet in one fast pass). A sync's writes patch only the
+worksheets that hold changed cells and copy every other part of the file (xlsx_patch.py), so
+charts, images, pivots and whatever else a school added stay as they were; only `init` builds
+tabs, validations and formats through openpyxl (openpyxl_compat.py). Every save is atomic: a temp
+file in the same folder, fsync, then `os.replace`.
 """
 
 from __future__ import annotations
@@ -994,12 +996,9 @@ def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
                 name, rel = _attr(sheet, b"name"), _attr(sheet, b"r:id")
                 target = rels.get(rel, b"").decode().lstrip("/")
                 member = target if target.startswith("xl/") else f"xl/{target}"
-                try:
-                    data = book.read(member)
-                except KeyError:
+                if not _has_error_cell(book, member):
                     continue
-                if b't="e"' not in data:
-                    continue
+                data = book.read(member)
                 title = html.unescape(name.decode())
                 for letters, row, inner in _ERROR_CELL.findall(data):
                     value = _VALUE.search(inner)
@@ -1009,6 +1008,21 @@ def _error_cells(path: Path) -> dict[str, list[tuple[int, int, str]]]:
     except (OSError, KeyError, zipfile.BadZipFile):
         return {}
     return found
+
+
+def _has_error_cell(book: zipfile.ZipFile, member: str) -> bool:
+    """Whether a sheet holds an error cell (a streamed byte search: never the whole sheet)."""
+    try:
+        stream = book.open(member)
+    except KeyError:
+        return False
+    with stream:
+        tail = b""
+        while chunk := stream.read(1 << 20):
+            if b't="e"' in tail + chunk[:8] or b't="e"' in chunk:
+                return True
+            tail = chunk[-8:]
+    return False
 
 
 def _overlay(rows: list[list[RawValue]], cells: list[tuple[int, int, str]]) -> None:
