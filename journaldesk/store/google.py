@@ -1085,6 +1085,44 @@ class GoogleStore:
         sheet_ids = dict(self._sheet_ids)
         widths = {t: cols for t, (_, cols) in self._grid.items()}
         data_rows = dict(self._data_rows)
+        requests = self._new_tab_requests(plan, sheet_ids, widths, data_rows)
+        requests += _column_requests(plan, sheet_ids, widths)
+        requests += _format_requests(plan, sheet_ids)
+        requests += self._highlight_requests(plan, sheet_ids)
+        requests += _protect_requests(plan, sheet_ids)
+        for look in plan.looks:
+            requests += look_requests(sheet_ids[look.title], look)
+        cells = _init_cells(plan, data_rows, self._zone())
+        for title, by_cell in cells.items():
+            if by_cell and title in self._grid:
+                # Columns were added above (appendDimension for the plan's columns): rows here.
+                requests += self._growth(title, max(r for r, _ in by_cell), 0)
+        if requests:
+            self._call(
+                "настройка оформления таблицы",
+                lambda: self._http.batch_update(self.key, {"requests": requests}),
+            )
+            self._sheet_ids = sheet_ids
+            for title, width in widths.items():
+                rows_count = self._grid.get(title, (NEW_TAB_ROWS, 0))[0]
+                self._grid[title] = (rows_count, width)
+        data = self._value_ranges({t: c for t, c in cells.items() if c})
+        if data:
+            body = {"valueInputOption": "RAW", "data": data}
+            self._call(
+                "запись заголовков таблицы",
+                lambda: self._http.values_batch_update(self.key, body),
+            )
+            self._data_rows = data_rows
+
+    def _new_tab_requests(
+        self,
+        plan: InitPlan,
+        sheet_ids: dict[str, int],
+        widths: dict[str, int],
+        data_rows: dict[str, int],
+    ) -> list[dict[str, Any]]:
+        """addSheet for each missing tab (ids, widths and row counts noted in the dicts)."""
         taken = set(sheet_ids.values())
         seeds = {title: len(rows) for title, rows in plan.seed_rows}
         requests: list[dict[str, Any]] = []
@@ -1108,77 +1146,14 @@ class GoogleStore:
                     }
                 }
             )
+        return requests
 
-        def column_range(title: str, col: int) -> dict[str, int]:
-            return {
-                "sheetId": sheet_ids[title],
-                "startRowIndex": 1,
-                "startColumnIndex": col - 1,
-                "endColumnIndex": col,
-            }
-
-        # Columns the plan touches must exist before a range may name them.
-        needed: dict[str, int] = {}
-        for title, headers in [*plan.headers, *plan.new_tabs]:
-            needed[title] = max(needed.get(title, 0), len(headers))
-        for title, col, *_ in [*plan.dropdowns, *plan.number_formats, *plan.highlights]:
-            needed[title] = max(needed.get(title, 0), col)
-        for title, col in plan.protected:
-            needed[title] = max(needed.get(title, 0), col)
-        for look in plan.looks:
-            needed[look.title] = max(needed.get(look.title, 0), look.columns)
-        for title, width in needed.items():
-            if title in sheet_ids and widths.get(title, 0) < width:
-                requests.append(
-                    {
-                        "appendDimension": {
-                            "sheetId": sheet_ids[title],
-                            "dimension": "COLUMNS",
-                            "length": width - widths.get(title, 0),
-                        }
-                    }
-                )
-                widths[title] = width
-        for title in plan.frozen_header:
-            requests.append(
-                {
-                    "updateSheetProperties": {
-                        "properties": {
-                            "sheetId": sheet_ids[title],
-                            "gridProperties": {"frozenRowCount": 1},
-                        },
-                        "fields": "gridProperties.frozenRowCount",
-                    }
-                }
-            )
-        for title, col, values in plan.dropdowns:
-            requests.append(
-                {
-                    "setDataValidation": {
-                        "range": column_range(title, col),
-                        "rule": {
-                            "condition": {
-                                "type": "ONE_OF_LIST",
-                                "values": [{"userEnteredValue": v} for v in values],
-                            },
-                            "strict": False,
-                            "showCustomUi": True,
-                        },
-                    }
-                }
-            )
-        for title, col, fmt in plan.number_formats:
-            requests.append(
-                {
-                    "repeatCell": {
-                        "range": column_range(title, col),
-                        "cell": {"userEnteredFormat": {"numberFormat": google_number_format(fmt)}},
-                        "fields": "userEnteredFormat.numberFormat",
-                    }
-                }
-            )
-        # A colour that now means something else goes first (highest index first, so the
-        # indexes of the rules still to delete hold); the wanted ones already there stay.
+    def _highlight_requests(
+        self, plan: InitPlan, sheet_ids: dict[str, int]
+    ) -> list[dict[str, Any]]:
+        """The state columns' colours: a colour that now means something else is deleted first
+        (highest index first, so the indexes still to delete hold); wanted ones there stay."""
+        requests: list[dict[str, Any]] = []
         present: dict[tuple[str, int], set[str]] = {}
         doomed: dict[str, set[int]] = {}
         for title, col, colors in plan.highlights:
@@ -1203,7 +1178,7 @@ class GoogleStore:
                     {
                         "addConditionalFormatRule": {
                             "rule": {
-                                "ranges": [column_range(title, col)],
+                                "ranges": [_column_range(sheet_ids[title], col)],
                                 "booleanRule": {
                                     "condition": {
                                         "type": "TEXT_EQ",
@@ -1220,63 +1195,7 @@ class GoogleStore:
                         }
                     }
                 )
-        for title, col in plan.protected:
-            requests.append(
-                {
-                    "addProtectedRange": {
-                        "protectedRange": {
-                            "range": {
-                                "sheetId": sheet_ids[title],
-                                "startColumnIndex": col - 1,
-                                "endColumnIndex": col,
-                            },
-                            "description": PROTECTED_DESCRIPTION,
-                            "warningOnly": True,
-                        }
-                    }
-                }
-            )
-        for look in plan.looks:
-            requests += look_requests(sheet_ids[look.title], look)
-
-        zone = self._zone()
-        cells: dict[str, dict[tuple[int, int], Any]] = {}
-        for title, headers in [*plan.new_tabs, *plan.headers]:
-            target = cells.setdefault(title, {})
-            for col, header in enumerate(headers, start=1):
-                target[(1, col)] = header
-            data_rows[title] = max(data_rows.get(title, 0), 1)
-        for title, rows in plan.seed_rows:
-            target = cells.setdefault(title, {})
-            start = max(data_rows.get(title, 0), 1) + 1
-            for offset, row in enumerate(rows):
-                for col, value in enumerate(row, start=1):
-                    if value is not None:
-                        target[(start + offset, col)] = to_json_value(value, zone)
-            data_rows[title] = start + len(rows) - 1
-
-        for title, by_cell in cells.items():
-            if by_cell and title in self._grid:
-                last_row = max(r for r, _ in by_cell)
-                # Columns were added above (appendDimension for `needed`): rows only here.
-                requests += self._growth(title, last_row, 0)
-        if requests:
-            self._call(
-                "настройка оформления таблицы",
-                lambda: self._http.batch_update(self.key, {"requests": requests}),
-            )
-            self._sheet_ids = sheet_ids
-            for title, width in widths.items():
-                rows_count = self._grid.get(title, (NEW_TAB_ROWS, 0))[0]
-                self._grid[title] = (rows_count, width)
-        data = self._value_ranges({t: c for t, c in cells.items() if c})
-        if data:
-            body = {"valueInputOption": "RAW", "data": data}
-            self._call(
-                "запись заголовков таблицы",
-                lambda: self._http.values_batch_update(self.key, body),
-            )
-            self._data_rows = data_rows
+        return requests
 
     # ---------------------------------------------------------------- lock
 
@@ -1298,3 +1217,130 @@ class GoogleStore:
             yield
         finally:
             file_lock.release()
+
+
+# --- init: the requests of one structure batch update ---------------------------------------
+
+
+def _column_range(sheet_id: int, col: int) -> dict[str, int]:
+    """One column under its header row."""
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": 1,
+        "startColumnIndex": col - 1,
+        "endColumnIndex": col,
+    }
+
+
+def _column_requests(
+    plan: InitPlan, sheet_ids: dict[str, int], widths: dict[str, int]
+) -> list[dict[str, Any]]:
+    """appendDimension where the plan names a column past a tab's grid (a range may not)."""
+    needed: dict[str, int] = {}
+    for title, headers in [*plan.headers, *plan.new_tabs]:
+        needed[title] = max(needed.get(title, 0), len(headers))
+    for title, col, *_ in [*plan.dropdowns, *plan.number_formats, *plan.highlights]:
+        needed[title] = max(needed.get(title, 0), col)
+    for title, col in plan.protected:
+        needed[title] = max(needed.get(title, 0), col)
+    for look in plan.looks:
+        needed[look.title] = max(needed.get(look.title, 0), look.columns)
+    requests: list[dict[str, Any]] = []
+    for title, width in needed.items():
+        if title in sheet_ids and widths.get(title, 0) < width:
+            requests.append(
+                {
+                    "appendDimension": {
+                        "sheetId": sheet_ids[title],
+                        "dimension": "COLUMNS",
+                        "length": width - widths.get(title, 0),
+                    }
+                }
+            )
+            widths[title] = width
+    return requests
+
+
+def _format_requests(plan: InitPlan, sheet_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Frozen header rows, dropdown lists and number formats."""
+    requests: list[dict[str, Any]] = []
+    for title in plan.frozen_header:
+        requests.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {
+                        "sheetId": sheet_ids[title],
+                        "gridProperties": {"frozenRowCount": 1},
+                    },
+                    "fields": "gridProperties.frozenRowCount",
+                }
+            }
+        )
+    for title, col, values in plan.dropdowns:
+        requests.append(
+            {
+                "setDataValidation": {
+                    "range": _column_range(sheet_ids[title], col),
+                    "rule": {
+                        "condition": {
+                            "type": "ONE_OF_LIST",
+                            "values": [{"userEnteredValue": v} for v in values],
+                        },
+                        "strict": False,
+                        "showCustomUi": True,
+                    },
+                }
+            }
+        )
+    for title, col, fmt in plan.number_formats:
+        requests.append(
+            {
+                "repeatCell": {
+                    "range": _column_range(sheet_ids[title], col),
+                    "cell": {"userEnteredFormat": {"numberFormat": google_number_format(fmt)}},
+                    "fields": "userEnteredFormat.numberFormat",
+                }
+            }
+        )
+    return requests
+
+
+def _protect_requests(plan: InitPlan, sheet_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Warning-only protection of the derived columns."""
+    return [
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {
+                        "sheetId": sheet_ids[title],
+                        "startColumnIndex": col - 1,
+                        "endColumnIndex": col,
+                    },
+                    "description": PROTECTED_DESCRIPTION,
+                    "warningOnly": True,
+                }
+            }
+        }
+        for title, col in plan.protected
+    ]
+
+
+def _init_cells(
+    plan: InitPlan, data_rows: dict[str, int], zone: Any
+) -> dict[str, dict[tuple[int, int], Any]]:
+    """Header and seed cells by tab; seed rows go after the data already there."""
+    cells: dict[str, dict[tuple[int, int], Any]] = {}
+    for title, headers in [*plan.new_tabs, *plan.headers]:
+        target = cells.setdefault(title, {})
+        for col, header in enumerate(headers, start=1):
+            target[(1, col)] = header
+        data_rows[title] = max(data_rows.get(title, 0), 1)
+    for title, rows in plan.seed_rows:
+        target = cells.setdefault(title, {})
+        start = max(data_rows.get(title, 0), 1) + 1
+        for offset, row in enumerate(rows):
+            for col, value in enumerate(row, start=1):
+                if value is not None:
+                    target[(start + offset, col)] = to_json_value(value, zone)
+        data_rows[title] = start + len(rows) - 1
+    return cells
