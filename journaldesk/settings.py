@@ -90,6 +90,14 @@ class DeadlineSettings(_Section):
         description="Доля израсходованного времени, с которой обращение «Под угрозой»",
         examples=["0.8"],
     )
+    vendor_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Через сколько рабочих дней обращение, переданное в поддержку ЭлЖур, "
+        "попадает в сводку как долгое ожидание",
+        examples=["10"],
+    )
 
 
 class BookingSettings(_Section):

@@ -50,6 +50,7 @@ NEW, IN_WORK, WAITING, RESOLVED, REJECTED = (
     "Решено",
     "Отклонено",
 )
+WITH_VENDOR = "Передано в поддержку ЭлЖур"
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=ZONE)  # a Wednesday
 ROOMS = {d: "12" for d in range(5)}
 
@@ -834,3 +835,11 @@ def test_a_request_put_on_hold_gives_its_slot_back_and_is_booked_again() -> None
     frame.loc[2, "status"] = IN_WORK
     back = plan(frame, held.desired)
     assert back.desired[2] == label
+
+
+def test_a_request_with_the_journals_support_gives_its_slot_back() -> None:
+    frame = requests({"received_at": local("25.11.2026 09:00")})
+    first = plan(frame)
+    assert isinstance(first.desired[2], str)
+    frame.loc[2, "status"] = WITH_VENDOR
+    assert plan(frame, first.desired).desired[2] is None

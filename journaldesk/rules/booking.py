@@ -47,7 +47,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.cells import quote_raw
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, is_blank
-from journaldesk.sheet.vocab import REJECTED, RESOLVED, WAITING
+from journaldesk.sheet.vocab import ON_HOLD, REJECTED, RESOLVED
 
 __all__ = [
     "AgendaBooking",
@@ -608,7 +608,7 @@ def plan_bookings(
     rooms = {d: normalize_room(r) for d, r in schedule_rooms.items()}
     status = requests["status"].to_numpy(dtype=object)
     closed = np.isin(status, [RESOLVED, REJECTED])
-    waiting = status == WAITING
+    waiting = np.isin(status, ON_HOLD)
     open_ = ~closed & ~pd.isna(status)
     needs = requests["topic"].isin(rules.consultation_topics).to_numpy()
     numbers = pd.to_numeric(requests["number"], errors="coerce").to_numpy(dtype=float)

@@ -20,6 +20,7 @@ from journaldesk.rules.audit import audit_rows, last_known
 from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, rooms_by_weekday
 from journaldesk.rules.calendar import build_calendar, calendar_notes
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
+from journaldesk.rules.login_check import login_notes
 from journaldesk.rules.privacy import mask_all, password_notes
 from journaldesk.rules.requests import DeadlineRules, RequestPlan, local_now, plan_requests
 from journaldesk.rules.worktime import WorkCalendar
@@ -261,6 +262,9 @@ def plan_sheet(
     for row, items in bookings.notes.items():
         plan.notes.setdefault(row, []).extend(items)
     for row, items in password_notes(req.frame["description"]).items():
+        plan.notes.setdefault(row, []).extend(items)
+    logins = login_notes(plan.effective, parsed["consent"].frame, parsed["staff"].frame)
+    for row, items in logins.items():
         plan.notes.setdefault(row, []).extend(items)
     checks = {"requests": _checks(req.frame.index, plan.notes, req)}
     plan.derived["check"] = checks["requests"]

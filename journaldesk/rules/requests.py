@@ -21,6 +21,7 @@ from journaldesk.sheet.textfmt import blank_frame, moment
 from journaldesk.sheet.vocab import (
     AT_RISK,
     NEW,
+    ON_HOLD,
     ON_TIME,
     OVERDUE,
     PAUSED,
@@ -28,7 +29,6 @@ from journaldesk.sheet.vocab import (
     RESOLVED,
     RESOLVED_LATE,
     RESOLVED_ON_TIME,
-    WAITING,
 )
 
 _REQ = load_schema()["requests"]
@@ -119,7 +119,7 @@ def pause_spans(audit: pd.DataFrame, tz: str, schema: Schema | None = None) -> P
         return Pauses(spans)
     rows = rows.assign(_m=to_minutes(rows["at"], tz)).sort_values(["number", "_m"], kind="stable")
     numbers = rows["number"].astype(int).to_numpy()
-    waiting = (rows["new"] == WAITING).to_numpy()
+    waiting = rows["new"].isin(ON_HOLD).to_numpy()
     first_sight = (rows["old"] == FIRST_SIGHT).to_numpy()
     moments = rows["_m"].to_numpy(dtype=float)
     unknown: set[tuple[int, float]] = set()
@@ -334,7 +334,7 @@ def _due_states(
     """«Состояние срока» of every row (None where the request has no deadline)."""
     due_m = deadlines.due
     rejected = (status == REJECTED).to_numpy()
-    waiting = (status == WAITING).to_numpy()
+    waiting = status.isin(ON_HOLD).to_numpy()
     done = (status == RESOLVED).to_numpy()
     state = np.full(len(rows), None, dtype=object)
     has_due = ~np.isnan(due_m)
@@ -362,7 +362,7 @@ def _late_hold_notes(
 ) -> None:
     """A request put on hold after its deadline stays overdue; the note says since when it
     waits (a date, not a running count: the cell does not change every sync)."""
-    late = (state == OVERDUE) & (status == WAITING).to_numpy() & ~np.isnan(deadlines.held_since)
+    late = (state == OVERDUE) & status.isin(ON_HOLD).to_numpy() & ~np.isnan(deadlines.held_since)
     for i in np.flatnonzero(late):
         since = minute_to_datetime(float(deadlines.held_since[i]), calendar.tz)
         due = minute_to_datetime(float(deadlines.due[i]), calendar.tz)
@@ -370,7 +370,7 @@ def _late_hold_notes(
             continue
         note(
             rows[i],
-            f"{WAITING} с {moment(since.replace(tzinfo=None))}, но срок "
+            f"{status.iloc[i]} с {moment(since.replace(tzinfo=None))}, но срок "
             f"{moment(due.replace(tzinfo=None))} был нарушен раньше: обращение остаётся "
             f"просроченным",
         )

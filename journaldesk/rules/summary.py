@@ -32,12 +32,12 @@ from journaldesk.rules.plan import SheetPlan
 from journaldesk.rules.privacy import NameIndex, name_index, quote
 from journaldesk.rules.requests import (
     AT_RISK,
+    ON_HOLD,
     OVERDUE,
     PAUSED,
     REJECTED,
     RESOLVED,
     RESOLVED_ON_TIME,
-    WAITING,
     local_now,
 )
 from journaldesk.rules.worktime import WorkCalendar, to_minutes
@@ -50,9 +50,11 @@ from journaldesk.sheet.vocab import (
     APP_LEFT,
     APP_NOT_ISSUED,
     APP_SUBMITTED,
+    KIND_HOLIDAY,
     PD_NONE,
     PD_REVOKED,
     PD_SIGNED,
+    WITH_VENDOR,
 )
 
 _SCHEMA = load_schema()
@@ -121,6 +123,17 @@ class OverdueItem:
 
 
 @dataclass
+class VendorWait:
+    """A request handed to the journal's own support longer than the settings allow."""
+
+    number: int | None
+    topic: str
+    class_name: str | None
+    since: dt.date | None  # when it was handed over (from «Изменения»)
+    working_days: int  # school working days since then (weekdays that are not holidays)
+
+
+@dataclass
 class WeekPoint:
     """One week of the trend charts."""
 
@@ -175,6 +188,9 @@ class WeekFigures:
     behind_classes: list[str] = field(default_factory=list)
     problems: dict[str, int] = field(default_factory=dict)  # tab title -> cells with notes
     overdue_list: list[OverdueItem] = field(default_factory=list)
+    with_vendor_now: int = 0  # requests in «Передано в поддержку ЭлЖур» now
+    vendor_days: int = 5  # the settings' limit, for the heading
+    vendor_waits: list[VendorWait] = field(default_factory=list)  # longer than vendor_days
     trend: list[WeekPoint] = field(default_factory=list)
     approximations: list[str] = field(default_factory=list)
     show_names: bool = False
@@ -308,7 +324,7 @@ def _open_at(
         status = req.status
         closed = (status == REJECTED) | ((status == RESOLVED) & (req.resolved_m < moment_m))
         closed |= (status == RESOLVED) & np.isnan(req.resolved_m)
-        paused = status == WAITING
+        paused = np.isin(status, ON_HOLD)
         return arrived & ~closed, arrived & ~closed & paused
     seen_status, seen = _status_at(pd.Series(req.number, index=req.index), audit, moment_m, tz)
     seen_status = seen_status.to_numpy(object)
@@ -318,7 +334,7 @@ def _open_at(
     closed = resolved_by_then | rejected_by_then | (seen & (seen_status == REJECTED))
     closed |= seen & (seen_status == RESOLVED) & ~(req.resolved_m >= moment_m)
     # Unseen by the history: the current status is the best guess of whether it waited.
-    paused = np.where(seen, seen_status == WAITING, req.status == WAITING)
+    paused = np.where(seen, np.isin(seen_status, ON_HOLD), np.isin(req.status, ON_HOLD))
     open_ = arrived & ~closed
     return open_, open_ & paused
 
@@ -493,6 +509,7 @@ def week_figures(
     _state_now(figures, req, audit, now_m, sheet_tz)
     names = None if settings.show_names else sheet_names(parsed)
     figures.overdue_list = _overdue_list(req, parsed, plan, calendar, now_m, names, settings)
+    _vendor_figures(figures, req, parsed, plan, settings, now=now)
     _consultation_slots(figures, parsed, plan, calendar, settings, now=now)
     _consent_figures(figures, parsed, settings)
     figures.problems = {
@@ -507,6 +524,27 @@ def week_figures(
     if now_m - end_m > 24 * 60:
         figures.approximations = [APPROX_STATUS, APPROX_DEADLINES, APPROX_CONSENT, APPROX_CHECKS]
     return figures
+
+
+def _vendor_figures(
+    figures: WeekFigures,
+    req: _Requests,
+    parsed: dict[str, ParsedTab],
+    plan: SheetPlan,
+    settings: Settings,
+    *,
+    now: dt.datetime,
+) -> None:
+    """Requests with the journal's own support now, and those waiting on it too long."""
+    figures.with_vendor_now = int((req.status == WITH_VENDOR).sum())
+    figures.vendor_days = settings.deadlines.vendor_days
+    figures.vendor_waits = vendor_waits(
+        plan.requests.effective,
+        parsed["changes"].frame,
+        holidays=public_holiday_dates(parsed["calendar"].frame),
+        today=local_now(now, settings.timezone).date(),
+        limit_days=settings.deadlines.vendor_days,
+    )
 
 
 def _week_calendar(
@@ -671,6 +709,76 @@ def _overdue_list(
                 ),
             )
         )
+    return out
+
+
+def public_holiday_dates(calendar_tab: pd.DataFrame) -> set[dt.date]:
+    """The days of the «Праздник» rows of «Календарь» (the days no one works, vendors included)."""
+    out: set[dt.date] = set()
+    if calendar_tab.empty:
+        return out
+    for first, last, kind in calendar_tab[["date_from", "date_to", "kind"]].itertuples(index=False):
+        if kind != KIND_HOLIDAY or is_blank(first):
+            continue
+        first = pd.Timestamp(first).date()
+        last = first if is_blank(last) else pd.Timestamp(last).date()
+        out.update(first + dt.timedelta(days=i) for i in range(max(0, (last - first).days) + 1))
+    return out
+
+
+def working_days_after(since: dt.date, today: dt.date, holidays: set[dt.date]) -> int:
+    """School working days after `since` up to and including `today` (Mon–Fri, not a holiday)."""
+    days = pd.bdate_range(since + dt.timedelta(days=1), today) if today > since else []
+    return sum(1 for d in days if d.date() not in holidays)
+
+
+def vendor_waits(
+    requests: pd.DataFrame,
+    audit: pd.DataFrame,
+    *,
+    holidays: set[dt.date],
+    today: dt.date,
+    limit_days: int,
+) -> list[VendorWait]:
+    """Requests with the journal's support for more than `limit_days` working days, longest first.
+
+    The hand-over is the last «Изменения» row that set the status to «Передано в поддержку
+    ЭлЖур»; a request never seen changing (typed so from the start) counts from its arrival."""
+    waiting = requests[requests["status"] == WITH_VENDOR]
+    if waiting.empty:
+        return []
+    status_header = _SCHEMA["requests"].header("status")
+    handed: dict[int, dt.date] = {}
+    if not audit.empty:
+        rows = audit[
+            (audit["field"] == status_header)
+            & (audit["new"] == WITH_VENDOR)
+            & audit["number"].notna()
+            & audit["at"].notna()
+        ]
+        for number, at in rows[["number", "at"]].itertuples(index=False):
+            day = pd.Timestamp(at).date()
+            handed[int(number)] = max(day, handed.get(int(number), day))
+    out = []
+    for number, topic, class_name, received in waiting[
+        ["number", "topic", "class_name", "received_at"]
+    ].itertuples(index=False):
+        n = None if is_blank(number) else int(number)
+        since = handed.get(n) if n is not None else None
+        if since is None and not is_blank(received):
+            since = pd.Timestamp(received).date()
+        days = working_days_after(since, today, holidays) if since else 0
+        if days > limit_days:
+            out.append(
+                VendorWait(
+                    number=n,
+                    topic=str(topic) if not is_blank(topic) else NO_TOPIC,
+                    class_name=None if is_blank(class_name) else str(class_name),
+                    since=since,
+                    working_days=days,
+                )
+            )
+    out.sort(key=lambda w: (-w.working_days, w.number or 0))
     return out
 
 

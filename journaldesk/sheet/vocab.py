@@ -32,9 +32,12 @@ def _all(enum: str, *names: str) -> tuple[str, ...]:
 NEW = _value("status", "Новое")
 IN_WORK = _value("status", "В работе")
 WAITING = _value("status", "Ждём заявителя")
+WITH_VENDOR = _value("status", "Передано в поддержку ЭлЖур")
 RESOLVED = _value("status", "Решено")
 REJECTED = _value("status", "Отклонено")
-STATUSES = _all("status", NEW, IN_WORK, WAITING, RESOLVED, REJECTED)
+STATUSES = _all("status", NEW, IN_WORK, WAITING, WITH_VENDOR, RESOLVED, REJECTED)
+# The statuses that stop the service's clock: the next move is someone else's.
+ON_HOLD = (WAITING, WITH_VENDOR)
 CLOSED_STATUSES = (RESOLVED, REJECTED)
 
 # Состояние срока (requests, derived)
@@ -116,3 +119,9 @@ if _WEEK != WEEKDAYS:
 
 # Тема: the topics are data (with their deadlines in topic_rules), not names in code.
 TOPICS = tuple(_ENUMS["topic"])
+
+# The topics a rule of the service singles out (the regulation's section IV and 2.3–2.4).
+TOPIC_LOST_LOGIN = _value("topic", "Утерян логин или пароль")
+TOPIC_CURRENT_MARKS = _value("topic", "Текущие отметки")
+TOPIC_FINAL_MARKS = _value("topic", "Итоговые отметки")
+MARKS_TOPICS = (TOPIC_CURRENT_MARKS, TOPIC_FINAL_MARKS)
