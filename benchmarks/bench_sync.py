@@ -85,11 +85,12 @@ def run_one(path: Path, phase: str) -> dict:
         )
         store = WorkbookStore(path)
     now = NOW + dt.timedelta(minutes={"first": 0, "steady": 1, "noop": 1}[phase])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = sync(store, settings, now=now)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "seconds": round(seconds, 2),
+        "cpu": round(cpu, 2),
         "cells": report.cells,
         "wrote": report.wrote,
         "calls": report.api_calls,
