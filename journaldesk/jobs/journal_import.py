@@ -44,7 +44,7 @@ from journaldesk.settings import REQUIRED_LESSON_FIELDS, Settings
 from journaldesk.sheet.cells import parse_column
 from journaldesk.sheet.frames import ParsedTab, parse_tab
 from journaldesk.sheet.schema import Schema, load_schema
-from journaldesk.sheet.textfmt import day, is_blank, percent
+from journaldesk.sheet.textfmt import as_date, day, is_blank, percent
 from journaldesk.sheet.vocab import RUN_OK, RUN_WITH_NOTES
 from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Store
 
@@ -289,14 +289,6 @@ def combine(files: list[ExportFile]) -> pd.DataFrame:
 # --- the «Заполнение ЭЖ» rows -------------------------------------------------------------------
 
 
-def _as_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return None
-
-
 def week_writes(
     parsed: ParsedTab, fresh: list[list], table: pd.DataFrame, *, sheet_tz: str
 ) -> tuple[list[CellWrite], int, int, int]:
@@ -313,7 +305,7 @@ def week_writes(
     imported = set(table["week_start"])
     rows_of: dict[tuple[dt.date, str], list[int]] = {}
     for i, (week, teacher) in enumerate(zip(weeks, teachers, strict=True)):
-        week = _as_date(week)
+        week = as_date(week)
         if week in imported:
             rows_of.setdefault((week, teacher), []).append(i + 2)
     filled = [i + 2 for i, r in enumerate(fresh[1:]) if any(not is_blank(v) for v in r)]

@@ -27,6 +27,7 @@ from journaldesk.sheet.cells import parse_column
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import (
+    as_date,
     count,
     day,
     is_blank,
@@ -297,7 +298,7 @@ def history_writes(
     column = tab.col("week_start")
     values, _ = parse_column([r[0] if r else None for r in fresh[1:]], column, sheet_tz=sheet_tz)
     week = row_values["week_start"]
-    rows = [i + 2 for i, v in enumerate(values) if _as_date(v) == week]
+    rows = [i + 2 for i, v in enumerate(values) if as_date(v) == week]
     last_filled = max([parsed.last_row] + [i + 2 for i, v in enumerate(values) if v is not None])
     target = rows[0] if rows else last_filled + 1
 
@@ -316,14 +317,6 @@ def history_writes(
     for extra in rows[1:]:
         writes += cells(extra, clear=True)
     return writes, target, bool(rows)
-
-
-def _as_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return None
 
 
 def journal_cells(

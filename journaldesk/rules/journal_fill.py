@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from journaldesk.sheet.textfmt import is_blank
+from journaldesk.sheet.textfmt import blank_mask, is_blank
 from journaldesk.sheet.vocab import KIND_HOLIDAY, KIND_VACATION
 
 # What each gap is called for people (the e-mail, the CLI), in the order of the tab's columns.
@@ -112,12 +112,6 @@ def _per_value(series: pd.Series, fn: Callable[[object], object]) -> pd.Series:
     return values.map(dict(zip(distinct, (fn(v) for v in distinct), strict=True)))
 
 
-def _blank(series: pd.Series) -> np.ndarray:
-    """True where a cell is empty or only spaces."""
-    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
-    return (text == "").to_numpy()
-
-
 def _lower(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str).str.strip().str.casefold()
 
@@ -135,23 +129,23 @@ def check_lessons(
     n = len(out)
     none = np.zeros(n, dtype=bool)
     dates = out["date"]
-    out["no_topic"] = _blank(out["topic"])
+    out["no_topic"] = blank_mask(out["topic"])
     subjects = _per_value(out["subject"], text_key)
     grades = _per_value(out["class_name"], grade_of)
     exempt = (
         subjects.isin(rules.no_homework_subjects).to_numpy()
         | grades.isin(rules.no_homework_grades).to_numpy()
     )
-    out["no_homework"] = _blank(out["homework"]) & ~exempt
+    out["no_homework"] = blank_mask(out["homework"]) & ~exempt
     if "marks" in out and "assessment" in out:
         marks = _lower(out["marks"])
         has_marks = ~(marks.eq("") | marks.isin(_NO_MARKS)).to_numpy()
-        out["no_assessment"] = has_marks & _blank(out["assessment"])
+        out["no_assessment"] = has_marks & blank_mask(out["assessment"])
     else:
         out["no_assessment"] = none
     if "attendance" in out:
         out["no_attendance"] = (
-            _blank(out["attendance"]) | _lower(out["attendance"]).isin(_NOT_MARKED).to_numpy()
+            blank_mask(out["attendance"]) | _lower(out["attendance"]).isin(_NOT_MARKED).to_numpy()
         )
     else:
         out["no_attendance"] = none

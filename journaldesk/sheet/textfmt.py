@@ -55,6 +55,15 @@ def blank_frame(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def as_date(value: object) -> dt.date | None:
+    """The day of a date or a moment; None for anything else (text, a number, an empty cell)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return None
+
+
 def moment(value: dt.datetime | None) -> str:
     """ДД.ММ.ГГГГ ЧЧ:ММ, or an empty string."""
     return "" if is_blank(value) else value.strftime("%d.%m.%Y %H:%M")
