@@ -21,6 +21,7 @@ from journaldesk.runner.scheduler import digest_items, digest_text
 from journaldesk.store.retry import RetryPolicy
 from tests.corpus.grids import column_values, grid_of
 from tests.helpers import REQ, SCHEMA, at, local, make_workbook, request
+from tests.sheets_api.fixtures import is_reread
 
 NOW = at("01.12.2026 15:10")
 PASSWORD = "Qwerty123!"
@@ -68,7 +69,7 @@ def test_the_key_never_appears_in_logs_messages_output_or_the_journal(
     expected = 0
     if failure == "500_on_write":
         server.before_next(
-            lambda m, p, q, b: q.get("majorDimension") == ["COLUMNS"],
+            is_reread,
             lambda srv: srv.fail_next(50, status=500),
         )
         expected = 1
