@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import filelock
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -74,7 +73,7 @@ NOTE_AUTHOR = "journaldesk"
 
 EXCEL_MAX_ROW = 1_048_576
 EXCEL_MAX_COL = 16_384
-EXCEL_MAX_TEXT = 32_767
+EXCEL_MAX_TEXT = xlsx_patch.EXCEL_MAX_TEXT
 
 # base.py speaks DD.MM.YYYY HH:MM; Excel's codes are case-insensitive, but the lowercase
 # spelling is what Excel itself writes and what every reader recognises as a date format.
@@ -527,14 +526,7 @@ class WorkbookStore:
 def _assign(cell: Any, value: CellValue, fmt: str | None, *, where: str) -> None:
     """Put one value into an openpyxl cell: text stays text, dates get a date format."""
     if isinstance(value, str):
-        text = value
-        if ILLEGAL_CHARACTERS_RE.search(text):
-            log.warning("%s: control characters removed, xlsx cannot hold them", where)
-            text = ILLEGAL_CHARACTERS_RE.sub("", text)
-        if len(text) > EXCEL_MAX_TEXT:
-            log.warning("%s: text cut to %d characters, the xlsx limit", where, EXCEL_MAX_TEXT)
-            text = text[:EXCEL_MAX_TEXT]
-        cell.value = text
+        cell.value = xlsx_patch.clean_text(value, where=where)
         # openpyxl makes "=..." a formula and "#N/A" an error; a person's text is neither.
         cell.data_type = "s"
     elif value is None or isinstance(value, bool):

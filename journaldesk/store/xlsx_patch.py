@@ -32,6 +32,8 @@ from functools import partial
 from typing import IO
 from xml.etree import ElementTree
 
+from journaldesk.store.base import column_letter
+
 log = logging.getLogger(__name__)
 
 EXCEL_MAX_TEXT = 32_767
@@ -130,13 +132,7 @@ def encode_value(value: object, code: str | None, *, where: str) -> CellValue:
     own date format, or a default one).
     """
     if isinstance(value, str):
-        text = value
-        if _ILLEGAL.search(text):
-            log.warning("%s: control characters removed, xlsx cannot hold them", where)
-            text = _ILLEGAL.sub("", text)
-        if len(text) > EXCEL_MAX_TEXT:
-            log.warning("%s: text cut to %d characters, the xlsx limit", where, EXCEL_MAX_TEXT)
-            text = text[:EXCEL_MAX_TEXT]
+        text = clean_text(value, where=where)
         if not text:
             return CellValue("empty")
         return CellValue("text", _escape_text(text))
@@ -157,6 +153,17 @@ def encode_value(value: object, code: str | None, *, where: str) -> CellValue:
     if isinstance(value, dt.time):
         return CellValue("date", date_kind="time", code=code, serial=_serial(value))
     raise TypeError(f"{where}: cannot write {type(value).__name__} {value!r}")
+
+
+def clean_text(text: str, *, where: str) -> str:
+    """Text an xlsx can hold: control characters dropped, cut to Excel's limit (both logged)."""
+    if _ILLEGAL.search(text):
+        log.warning("%s: control characters removed, xlsx cannot hold them", where)
+        text = _ILLEGAL.sub("", text)
+    if len(text) > EXCEL_MAX_TEXT:
+        log.warning("%s: text cut to %d characters, the xlsx limit", where, EXCEL_MAX_TEXT)
+        text = text[:EXCEL_MAX_TEXT]
+    return text
 
 
 def _number_text(x: float) -> str:
@@ -190,15 +197,6 @@ def _day_fraction(t: dt.time) -> float:
 
 
 # --- cell references ----------------------------------------------------------------------------
-
-
-def column_letters(col: int) -> str:
-    """1 -> A, 27 -> AA."""
-    letters = ""
-    while col > 0:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _split_ref(ref: str) -> tuple[int, int]:
@@ -866,9 +864,9 @@ def _grow_dimension(head: bytes, p: bytes, edits: SheetEdits) -> bytes:
     n2, m2 = max(r2, hi_row), max(c2, hi_col)
     if (n1, m1, n2, m2) == (r1, c1, r2, c2):
         return head
-    new_ref = f"{column_letters(m1)}{n1}"
+    new_ref = f"{column_letter(m1)}{n1}"
     if (n1, m1) != (n2, m2):
-        new_ref += f":{column_letters(m2)}{n2}"
+        new_ref += f":{column_letter(m2)}{n2}"
     tag = _with_attrs(found.group(0), {b"ref": new_ref.encode()})
     return head[: found.start()] + tag + head[found.end() :]
 
@@ -885,7 +883,7 @@ def _stretch_filter(tail: bytes, p: bytes, last_row: int) -> bytes:
     r1, c1, r2, c2 = _range(ref)
     if last_row <= r2 or not r1:
         return tail
-    new_ref = f"{column_letters(c1)}{r1}:{column_letters(c2)}{last_row}".encode()
+    new_ref = f"{column_letter(c1)}{r1}:{column_letter(c2)}{last_row}".encode()
     tag = _with_attrs(found.group(0), {b"ref": new_ref})
     return tail[: found.start()] + tag + tail[found.end() :]
 
@@ -901,7 +899,7 @@ def _check_merges(tail: bytes, p: bytes, edits: SheetEdits) -> None:
         for row in range(r1, r2 + 1):
             for col in edits.cells.get(row, ()):
                 if c1 <= col <= c2 and (row, col) != (r1, c1):
-                    raise MergedCellError(edits.title, f"{column_letters(col)}{row}")
+                    raise MergedCellError(edits.title, f"{column_letter(col)}{row}")
 
 
 class _RowContext:
@@ -956,7 +954,7 @@ class _RowContext:
     def cell(self, row: int, col: int, value: CellValue, style: int) -> bytes:
         """The <c> element of one written cell ('' for an empty cell with no style)."""
         p = self.p
-        ref = f"{column_letters(col)}{row}".encode()
+        ref = f"{column_letter(col)}{row}".encode()
         if value.kind == "date":
             style = self.styles.date_style(style, value.date_kind, value.code)
         s_attr = b' s="' + str(style).encode() + b'"' if style else b""
@@ -1031,7 +1029,7 @@ class _RowContext:
             else:
                 element = xml[at:stop]
                 if not ref:  # give it its place: cells added before it would shift it
-                    letters = f"{column_letters(col)}{row}".encode()
+                    letters = f"{column_letter(col)}{row}".encode()
                     cut = 2 + len(p)  # just past "<c" (with its prefix)
                     element = element[:cut] + b' r="' + letters + b'"' + element[cut:]
                 parts.append((col, element))
@@ -1143,7 +1141,6 @@ __all__ = [
     "PackageError",
     "SheetEdits",
     "StyleBook",
-    "column_letters",
     "date_kind_of",
     "encode_value",
     "patch_part",
