@@ -755,7 +755,9 @@ def _grid(calendar: WorkCalendar, b: object, first: dt.date) -> list[tuple[float
     return out
 
 
-@hyp_settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hyp_settings(
+    max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(deadline_week())
 def test_no_booking_after_its_deadline_while_a_slot_before_it_was_free(
     case: tuple[pd.DataFrame, np.ndarray, Settings, dt.datetime, WorkCalendar],
