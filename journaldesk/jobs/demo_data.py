@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import numpy as np
 
+from journaldesk.jobs.init import calendar_row_values
 from journaldesk.rules.worktime import (
     CalendarEntry,
     WeeklyHours,
@@ -571,18 +572,7 @@ def _schedule_rows(fields: list[str], consultant: str) -> list[Row]:
 
 
 def _calendar_rows(year: _Year, today: dt.date, fields: list[str]) -> list[Row]:
-    return [
-        _row(
-            fields,
-            date_from=e.date_from,
-            date_to=e.date_to,
-            kind=e.kind,
-            time_from=e.time_from,
-            time_to=e.time_to,
-            comment=e.comment,
-        )
-        for e in _exceptions(year, today)
-    ]
+    return [_row(fields, **calendar_row_values(e)) for e in _exceptions(year, today)]
 
 
 # --- requests ------------------------------------------------------------------------------------

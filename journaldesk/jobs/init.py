@@ -210,7 +210,8 @@ def _calendar_missing(
     ]
 
 
-def _entry_values(e: CalendarEntry) -> dict[str, Any]:
+def calendar_row_values(e: CalendarEntry) -> dict[str, Any]:
+    """A «Календарь» row by field name."""
     return {
         "date_from": e.date_from,
         "date_to": e.date_to,
@@ -253,7 +254,10 @@ def seed_rows(
             for h in regulation_hours()
         ]
     elif key == "calendar":
-        rows = [_entry_values(e) for e in calendar_seed([year_start], calendar_plan, region=region)]
+        rows = [
+            calendar_row_values(e)
+            for e in calendar_seed([year_start], calendar_plan, region=region)
+        ]
     else:
         return []
     return [[r.get(c.field) for c in tab.columns] for r in rows]
@@ -337,7 +341,7 @@ def plan_init(
             missing = calendar_rows_missing(snap, seeds, schema)
             if missing:
                 plan.seed_rows.append(
-                    (tab.title, [_as_row(_entry_values(e), cols) for e in missing])
+                    (tab.title, [_as_row(calendar_row_values(e), cols) for e in missing])
                 )
     return plan
 
