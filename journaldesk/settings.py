@@ -364,6 +364,58 @@ class JournalSettings(_Section):
         }
 
 
+# Form questions -> «Обращения» fields: the headers a Google or Яндекс form gives by default.
+INTAKE_FIELDS = (
+    "received_at",
+    "requester",
+    "role",
+    "class_name",
+    "topic",
+    "description",
+    "contact",
+)
+INTAKE_HEADERS: dict[str, str] = {
+    "Отметка времени": "received_at",
+    "Timestamp": "received_at",
+    "Время создания": "received_at",
+    "ФИО": "requester",
+    "Кто вы": "role",
+    "Класс": "class_name",
+    "Тема": "topic",
+    "Опишите вопрос": "description",
+    "Как с вами связаться": "contact",
+}
+
+
+class IntakeSettings(_Section):
+    """Section 2.11: answers of a Google/Яндекс form that become requests by themselves."""
+
+    tab: str = Field(
+        default="Ответы на форму (1)",
+        description="Лист с ответами формы (пусто — приём из формы выключен)",
+        examples=["Ответы на форму (1)"],
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Свои вопросы формы и поле обращения для каждого (добавляются к обычным); "
+        "поля: " + ", ".join(INTAKE_FIELDS),
+        examples=['{"Ваш вопрос": description}'],
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _known_intake_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value.values():
+            if name not in INTAKE_FIELDS:
+                raise ValueError(f"intake-field:{name}")
+        return value
+
+    def mapping(self) -> dict[str, str]:
+        """Every form question (case and spaces ignored) -> its request field."""
+        both = {**INTAKE_HEADERS, **self.headers}
+        return {" ".join(k.split()).casefold().rstrip("?:"): v for k, v in both.items()}
+
+
 class Settings(_Section):
     """Validated settings. Paths are resolved against the settings file's folder."""
 
@@ -391,6 +443,10 @@ class Settings(_Section):
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
+    intake: IntakeSettings = Field(
+        default_factory=IntakeSettings,
+        description="Приём обращений из формы Google или Яндекс (раздел 2.11 регламента)",
+    )
     journal: JournalSettings = Field(
         default_factory=JournalSettings,
         description="Заполнение ЭЖ по выгрузке уроков (раздел I регламента)",
@@ -517,6 +573,9 @@ def _explain(err: dict[str, Any]) -> str:
     if kind == "value_error" and msg.startswith("lesson-field:"):
         fields = ", ".join(LESSON_HEADERS)
         return f"{key}: неизвестный столбец выгрузки «{msg[13:]}»; столбцы: {fields}"
+    if kind == "value_error" and msg.startswith("intake-field:"):
+        fields = ", ".join(INTAKE_FIELDS)
+        return f"{key}: неизвестное поле обращения «{msg[13:]}»; поля: {fields}"
     if kind == "value_error" and msg.startswith("region:"):
         return f"{key}: неизвестный регион «{msg[7:]}»; допустимо: " + ", ".join(
             f"«{r}»" for r in REGIONS

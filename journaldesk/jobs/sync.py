@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from journaldesk.rules.intake import imported_keys, plan_imports, read_answers
 from journaldesk.rules.plan import (
     JOB_SYNC,
     Pending,
@@ -27,13 +28,22 @@ from journaldesk.rules.plan import (
     same_value,
 )
 from journaldesk.rules.privacy import mask_all
-from journaldesk.rules.requests import local_now
+from journaldesk.rules.requests import high_water_mark, local_now
 from journaldesk.settings import Settings
+from journaldesk.sheet.cells import parse_cell
 from journaldesk.sheet.frames import ParsedTab, parse_snapshot
 from journaldesk.sheet.schema import Schema, load_schema
 from journaldesk.sheet.textfmt import blank_mask, decimal, is_blank
 from journaldesk.sheet.vocab import AT_RISK, OPEN_DUE_STATES, OVERDUE, RUN_OK, RUN_WITH_NOTES
-from journaldesk.store.base import NUMBER_FORMATS, CellWrite, Located, RowsGone, Snapshot, Store
+from journaldesk.store.base import (
+    NUMBER_FORMATS,
+    CellValue,
+    CellWrite,
+    Located,
+    RowsGone,
+    Snapshot,
+    Store,
+)
 
 # Re-exported: the sync's plan is what the report, the runner and the notebook read too.
 __all__ = [
@@ -72,13 +82,15 @@ class SyncReport:
     open: int = 0
     at_risk: int = 0
     overdue: int = 0
+    imported: int = 0  # form answers that became requests
     notes: list[str] = field(default_factory=list)
 
     def summary_ru(self) -> str:
         """One Russian line for the console and the log."""
         return (
             f"прочитано обращений: {self.rows}; изменено ячеек: {self.cells}; "
-            f"новых №: {self.new_numbers}; строк с замечаниями: {self.problems}; "
+            f"новых №: {self.new_numbers}; из формы: {self.imported}; "
+            f"строк с замечаниями: {self.problems}; "
             f"отложено до следующего запуска: {self.moved}; вызовов API: {self.api_calls}; "
             f"{decimal(self.seconds)} с"
         )
@@ -380,58 +392,130 @@ def sync(
     with store.lock():
         calls0 = store.api_calls
         reading = read_and_plan(store, settings, now=now, schema=schema)
-        sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
-        _count(report, plan, parsed)
-        for key, rows in plan.unfound.items():
-            report.notes.append(
-                f"Лист «{schema[key].title}», строки {', '.join(map(str, rows))}: не заполнен "
-                f"ни один из столбцов "
-                f"{', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
-                f"строки пропущены, пока их не заполнят"
-            )
-        report.notes += unchecked_notes(parsed)
-        for text in report.notes:
-            log.warning(text)
-        if not plan.pending and not plan.history:
-            return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
-
-        # The log tabs grow by this run's rows: room is made in the re-read call.
-        logs = {
-            parsed["changes"].tab.title: parsed["changes"].last_row + len(plan.history),
-            parsed["log"].tab.title: parsed["log"].last_row + 1,
-        }
-        aimed = aim(store, plan.pending, parsed, schema, grow=logs)
-        writes, report.moved = aimed.writes, aimed.skipped
-        number_col = (schema["requests"].title, parsed["requests"].col_index["number"])
-        given = {w.value for w in writes if (w.title, w.col) == number_col}
-        # A new row that moved before its № was written gets a new № next time: keep its
-        # history out, or the history would hold a request that never existed.
-        unwritten = set(plan.requests.new_numbers.values()) - given
-        history = [h for h in plan.history if h["number"] not in unwritten]
-        if not writes and not history:
-            return _no_write(
-                report, store.api_calls - calls0, clock() - t0, "всё отложено до следующего запуска"
-            )
-        history_cells = append_cells(parsed["changes"], history)
-        report.cells = len(writes)
-        report.new_numbers = len(given)
-        report.seconds = clock() - t0
-        # The write itself is the last call: count it in the row that goes with it.
-        report.api_calls = store.api_calls - calls0 + 1
-        journal = append_cells(parsed["log"], [journal_row(report, local_now(now, sheet_tz))])
-        if not land(store, aimed, history_cells + journal):
-            report.moved = len(writes)
-            return _no_write(
-                report,
-                store.api_calls - calls0,
-                clock() - t0,
-                "строку удалили во время записи, всё отложено до следующего запуска",
-            )
-        report.wrote = True
-        report.moved = aimed.skipped
-        report.api_calls = store.api_calls - calls0
+        report = _write_plan(store, reading, schema, report, calls0, t0, clock, now)
+        report.imported = import_answers(store, reading, settings, schema, now=now)
+        if report.imported:
+            report.wrote = True
+            report.api_calls = store.api_calls - calls0
     # The command or the runner logs the run's one line; this detail is for debugging.
     log.debug("Синхронизация: %s", report.summary_ru())
+    return report
+
+
+def import_answers(
+    store: Store, reading: Reading, settings: Settings, schema: Schema, *, now: dt.datetime
+) -> int:
+    """Append the form answers not yet imported to «Обращения», each with its «Изменения» row,
+    in ONE call (appendCells on Google: the server finds each tab's end when the write lands).
+    Runs after the sync's own write, so the history rows it placed by position stay where they
+    are. Returns how many answers became requests; the intake tab is never written."""
+    title = settings.intake.tab.strip()
+    intake = reading.snapshot.tabs.get(title) if title else None
+    if intake is None or title in {t.title for t in schema.tabs.values()}:
+        return 0
+    parsed = reading.parsed
+    stamp_col = schema["requests"].col("received_at")
+    answers = read_answers(
+        intake.rows,
+        settings.intake.mapping(),
+        lambda raw: parse_cell(raw, stamp_col, sheet_tz=reading.sheet_tz).value,
+    )
+    if not answers:
+        return 0
+    changes = parsed["changes"].frame
+    imported = imported_keys(zip(changes["field"], changes["new"], strict=True))
+    requests = parsed["requests"]
+    mark = high_water_mark(requests.frame["number"], changes["number"])
+    mark = max([mark, *reading.plan.requests.new_numbers.values()])
+    plan = plan_imports(
+        answers,
+        imported,
+        first_number=mark + 1,
+        at=local_now(now, reading.sheet_tz),
+        job=JOB_SYNC,
+    )
+    if not plan.requests:
+        return 0
+    store.append_many(
+        {
+            requests.tab.title: [_row_cells(requests, r) for r in plan.requests],
+            parsed["changes"].tab.title: [_row_cells(parsed["changes"], h) for h in plan.history],
+        }
+    )
+    log.info("Из формы добавлено обращений: %d", len(plan.requests))
+    return len(plan.requests)
+
+
+def _row_cells(parsed: ParsedTab, values: dict[str, object]) -> list[CellValue]:
+    """One whole row of a tab from {field: value}, by the tab's columns as read."""
+    width = max(parsed.col_index.values())
+    row: list[CellValue] = [None] * width
+    for name, value in values.items():
+        row[parsed.col_index[name] - 1] = plain(value)
+    return row
+
+
+def _write_plan(
+    store: Store,
+    reading: Reading,
+    schema: Schema,
+    report: SyncReport,
+    calls0: int,
+    t0: float,
+    clock: Callable[[], float],
+    now: dt.datetime,
+) -> SyncReport:
+    """Write what the plan wants: the aimed cells, the history and the Журнал row, in one call."""
+    sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
+    _count(report, plan, parsed)
+    for key, rows in plan.unfound.items():
+        report.notes.append(
+            f"Лист «{schema[key].title}», строки {', '.join(map(str, rows))}: не заполнен "
+            f"ни один из столбцов "
+            f"{', '.join(schema[key].header(f) for f in identity_fields(schema[key]))} — "
+            f"строки пропущены, пока их не заполнят"
+        )
+    report.notes += unchecked_notes(parsed)
+    for text in report.notes:
+        log.warning(text)
+    if not plan.pending and not plan.history:
+        return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
+
+    # The log tabs grow by this run's rows: room is made in the re-read call.
+    logs = {
+        parsed["changes"].tab.title: parsed["changes"].last_row + len(plan.history),
+        parsed["log"].tab.title: parsed["log"].last_row + 1,
+    }
+    aimed = aim(store, plan.pending, parsed, schema, grow=logs)
+    writes, report.moved = aimed.writes, aimed.skipped
+    number_col = (schema["requests"].title, parsed["requests"].col_index["number"])
+    given = {w.value for w in writes if (w.title, w.col) == number_col}
+    # A new row that moved before its № was written gets a new № next time: keep its
+    # history out, or the history would hold a request that never existed.
+    unwritten = set(plan.requests.new_numbers.values()) - given
+    history = [h for h in plan.history if h["number"] not in unwritten]
+    if not writes and not history:
+        return _no_write(
+            report, store.api_calls - calls0, clock() - t0, "всё отложено до следующего запуска"
+        )
+    history_cells = append_cells(parsed["changes"], history)
+    report.cells = len(writes)
+    report.new_numbers = len(given)
+    report.seconds = clock() - t0
+    # The write itself is the last call: count it in the row that goes with it.
+    report.api_calls = store.api_calls - calls0 + 1
+    journal = append_cells(parsed["log"], [journal_row(report, local_now(now, sheet_tz))])
+    if not land(store, aimed, history_cells + journal):
+        report.moved = len(writes)
+        return _no_write(
+            report,
+            store.api_calls - calls0,
+            clock() - t0,
+            "строку удалили во время записи, всё отложено до следующего запуска",
+        )
+    report.wrote = True
+    report.moved = aimed.skipped
+    report.api_calls = store.api_calls - calls0
     return report
 
 

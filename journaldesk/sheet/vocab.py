@@ -125,3 +125,6 @@ TOPIC_LOST_LOGIN = _value("topic", "Утерян логин или пароль"
 TOPIC_CURRENT_MARKS = _value("topic", "Текущие отметки")
 TOPIC_FINAL_MARKS = _value("topic", "Итоговые отметки")
 MARKS_TOPICS = (TOPIC_CURRENT_MARKS, TOPIC_FINAL_MARKS)
+
+# «Канал» of a request that a form answer typed in by itself (issue: the intake tab).
+CHANNEL_FORM = _value("channel", "Форма")

@@ -169,6 +169,9 @@ class Store(Protocol):
     def append_rows(self, title: str, rows: list[list[CellValue]]) -> None:
         """Add rows after the last row holding data, found when the write lands (one call)."""
 
+    def append_many(self, rows: Mapping[str, list[list[CellValue]]]) -> None:
+        """Add rows at the end of several tabs in ONE call, all or nothing: {title: rows}."""
+
     def describe(self) -> dict[str, Any]:
         """What `init` and `doctor` need to know: tab titles, frozen rows, validations, formats."""
 

@@ -900,22 +900,31 @@ class GoogleStore:
         """Add rows after the last row holding data, as the sheet is when the write lands:
         ONE spreadsheets.batchUpdate with appendCells (typed values, never a formula; Google
         grows the grid as needed)."""
+        self.append_many({title: rows})
+
+    def append_many(self, rows: Mapping[str, list[list[CellValue]]]) -> None:
+        """appendCells for several tabs in ONE spreadsheets.batchUpdate: all or nothing."""
+        rows = {title: r for title, r in rows.items() if r}
         if not rows:
             return
         self._ensure_metadata()
         zone = self._zone()
-        request = {
-            "appendCells": {
-                "sheetId": self._sheet_ids[title],
-                "rows": [
-                    {"values": [_cell_data(to_json_value(v, zone)) for v in row]} for row in rows
-                ],
-                "fields": "userEnteredValue",
+        requests = [
+            {
+                "appendCells": {
+                    "sheetId": self._sheet_ids[title],
+                    "rows": [
+                        {"values": [_cell_data(to_json_value(v, zone)) for v in row]}
+                        for row in tab_rows
+                    ],
+                    "fields": "userEnteredValue",
+                }
             }
-        }
+            for title, tab_rows in rows.items()
+        ]
         self._call(
             "добавление строк в таблицу",
-            lambda: self._http.batch_update(self.key, {"requests": [request]}),
+            lambda: self._http.batch_update(self.key, {"requests": requests}),
         )
 
     def _update_cells(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> list[dict]:

@@ -271,21 +271,30 @@ class WorkbookStore:
 
     def append_rows(self, title: str, rows: list[list[CellValue]]) -> None:
         """Add rows after the last row holding data (the file lock keeps that end true)."""
-        width = max((len(r) for r in rows), default=0)
-        if not width:
+        self.append_many({title: rows})
+
+    def append_many(self, rows: Mapping[str, list[list[CellValue]]]) -> None:
+        """Rows after the last row holding data of several tabs, in one atomic save."""
+        widths = {t: max((len(r) for r in tab_rows), default=0) for t, tab_rows in rows.items()}
+        widths = {t: w for t, w in widths.items() if w}
+        if not widths:
             return
-        current = self.read_columns_many({title: list(range(1, max(width, 30) + 1))})[title]
-        last = max(
-            (i + 1 for i, r in enumerate(current) if any(v is not None for v in r)), default=0
+        current = self.read_columns_many(
+            {t: list(range(1, max(w, 30) + 1)) for t, w in widths.items()}
         )
-        self.write(
-            [
+        cells = []
+        for title in widths:
+            last = max(
+                (i + 1 for i, r in enumerate(current[title]) if any(v is not None for v in r)),
+                default=0,
+            )
+            cells += [
                 CellWrite(title, last + 1 + i, j + 1, value)
-                for i, row in enumerate(rows)
+                for i, row in enumerate(rows[title])
                 for j, value in enumerate(row)
                 if value is not None
             ]
-        )
+        self.write(cells)
 
     # -- writing --------------------------------------------------------------------------------
 
