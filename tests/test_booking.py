@@ -100,6 +100,7 @@ def plan(
     settings: Settings | None = None,
     now: dt.datetime = NOW,
     due: np.ndarray | None = None,
+    quarter_ends: tuple[dt.date, ...] = (),
 ) -> BookingPlan:
     return plan_bookings(
         frame,
@@ -110,6 +111,7 @@ def plan(
         sheet_tz=TZ,
         schedule_rooms=ROOMS,
         due=due,
+        quarter_ends=quarter_ends,
     )
 
 
@@ -845,3 +847,20 @@ def test_a_request_with_the_journals_support_gives_its_slot_back() -> None:
     assert isinstance(first.desired[2], str)
     frame.loc[2, "status"] = WITH_VENDOR
     assert plan(frame, first.desired).desired[2] is None
+
+
+def test_in_the_week_before_a_quarter_end_marks_requests_are_booked_first() -> None:
+    lessons = "Поурочное планирование, импорт/экспорт"
+    frame = requests(
+        {"topic": lessons, "received_at": local("25.11.2026 09:00")},
+        {"topic": "Итоговые отметки", "received_at": local("25.11.2026 09:30")},
+    )
+    settings = make_settings(min_notice_hours=0)
+    usual = slots_of(plan(frame, settings=settings))
+    assert usual[2].start < usual[3].start  # earliest deadline first
+    # A quarter end on Friday 27.11: the marks request jumps the queue this week ...
+    rush = slots_of(plan(frame, settings=settings, quarter_ends=(dt.date(2026, 11, 27),)))
+    assert rush[3].start < rush[2].start
+    # ... and not when the quarter ends more than a week ahead.
+    later = slots_of(plan(frame, settings=settings, quarter_ends=(dt.date(2026, 12, 25),)))
+    assert later == usual

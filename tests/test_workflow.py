@@ -13,9 +13,11 @@ import datetime as dt
 import pandas as pd
 
 from journaldesk.jobs.report import render
+from journaldesk.rules.booking import quarter_end_ahead
+from journaldesk.rules.calendar import quarter_end_dates
 from journaldesk.rules.school_year import regulation_hours
 from journaldesk.rules.summary import VendorWait, vendor_waits, working_days_after
-from journaldesk.rules.worktime import WorkCalendar
+from journaldesk.rules.worktime import CalendarEntry, WorkCalendar
 from tests.helpers import at, local, request
 from tests.test_deadlines import FIRST, LAST, LOGIN, TZ, audit_of, due_of
 from tests.test_report import empty_week
@@ -129,3 +131,37 @@ def test_the_report_shows_vendor_waits_apart_from_the_overdue() -> None:
         assert "дольше 5 рабочих дней" in text
         assert "12 рабочих дней" in text and "03.11.2026" in text
     assert "В поддержке ЭлЖур" not in render("summary.md.j2", empty_week())
+
+
+# --- quarter ends ------------------------------------------------------------------------------
+
+
+def test_a_quarter_end_is_a_marker_not_a_closed_day() -> None:
+    entries = [CalendarEntry(D(2026, 11, 27), D(2026, 11, 27), "Конец четверти")]
+    marked = WorkCalendar.build(regulation_hours(), entries, tz=TZ, start=FIRST, end=LAST)
+    plain = WorkCalendar.build(regulation_hours(), [], tz=TZ, start=FIRST, end=LAST)
+    assert marked.is_open_day(D(2026, 11, 27))
+    assert list(marked.starts) == list(plain.starts) and list(marked.ends) == list(plain.ends)
+
+
+def test_quarter_ends_come_from_the_calendar_tab_and_look_a_week_ahead() -> None:
+    tab = pd.DataFrame(
+        {
+            "date_from": [D(2026, 12, 25), D(2026, 10, 30), D(2026, 11, 4)],
+            "kind": ["Конец четверти", "Конец четверти", "Праздник"],
+        }
+    )
+    ends = quarter_end_dates(tab)
+    assert ends == [D(2026, 10, 30), D(2026, 12, 25)]
+    assert quarter_end_ahead(D(2026, 12, 18), ends) == D(2026, 12, 25)  # 7 days ahead
+    assert quarter_end_ahead(D(2026, 12, 17), ends) is None  # 8 days ahead
+    assert quarter_end_ahead(D(2026, 12, 26), ends) is None  # passed
+
+
+def test_the_report_counts_open_marks_requests_before_a_quarter_end() -> None:
+    week = dataclasses.replace(empty_week(), quarter_end=D(2026, 12, 25), marks_open=4)
+    for template in ("summary.md.j2", "summary.html.j2"):
+        text = render(template, week)
+        assert "Конец четверти 25.12.2026" in text
+        assert "открыто обращений по текущим и итоговым отметкам — 4" in text
+    assert "Конец четверти" not in render("summary.md.j2", empty_week())

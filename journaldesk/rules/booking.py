@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.cells import quote_raw
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, is_blank
-from journaldesk.sheet.vocab import ON_HOLD, REJECTED, RESOLVED
+from journaldesk.sheet.vocab import MARKS_TOPICS, ON_HOLD, REJECTED, RESOLVED
 
 __all__ = [
     "AgendaBooking",
@@ -67,6 +67,8 @@ _SCHEMA = load_schema()
 _REQ = _SCHEMA["requests"]
 _WEEKDAY_NAMES = _SCHEMA.enums["weekday"]
 HEADER = _REQ.header("consultation")
+# The working week before a quarter end, when marks requests are booked first (2.3, 2.4).
+QUARTER_RUSH_DAYS = 7
 EXAMPLE = "вт 01.12.2026 15:20–15:40, каб. 12"
 DASH = "\u2013"
 
@@ -584,6 +586,19 @@ def _late_notes(
             note(pos, f"{HEADER}: {LATE if pos in own else LATE_TYPED}")
 
 
+def quarter_end_ahead(today: dt.date, quarter_ends: Sequence[dt.date]) -> dt.date | None:
+    """The quarter end within the coming week (today .. today + 7 days), if there is one."""
+    ahead = [q for q in quarter_ends if today <= q <= today + dt.timedelta(days=QUARTER_RUSH_DAYS)]
+    return min(ahead) if ahead else None
+
+
+def _marks_first(topics: pd.Series, today: dt.date, quarter_ends: Sequence[dt.date]) -> np.ndarray:
+    """Which requests jump the queue: the marks ones, in the week before a quarter end."""
+    if quarter_end_ahead(today, quarter_ends) is None:
+        return np.zeros(len(topics), dtype=bool)
+    return topics.isin(MARKS_TOPICS).to_numpy()
+
+
 def plan_bookings(
     requests: pd.DataFrame,
     current: pd.Series,
@@ -594,8 +609,12 @@ def plan_bookings(
     sheet_tz: str,
     schedule_rooms: dict[int, str],
     due: np.ndarray | pd.Series | None = None,
+    quarter_ends: Sequence[dt.date] = (),
 ) -> BookingPlan:
     """The «Консультация» text every request row should hold, with notes and moved bookings.
+
+    In the week before a quarter end (`quarter_ends`, the «Конец четверти» rows of «Календарь»)
+    the requests about marks (2.3, 2.4) go first in the queue, then the rest by deadline.
 
     `requests` is RequestPlan.effective (index: sheet row; number, received_at, topic, status),
     `current` the raw «Консультация» cells by sheet row, `due` each row's deadline in minutes
@@ -651,8 +670,16 @@ def plan_bookings(
         def last(x: float) -> float:
             return np.inf if np.isnan(x) else float(x)
 
+        first = _marks_first(requests["topic"], now_local.date(), quarter_ends)
         keys = [
-            (last(due_m[p]), last(received_m[p]), last(numbers[p]), int(rows[p])) for p in queue
+            (
+                0.0 if first[p] else 1.0,
+                last(due_m[p]),
+                last(received_m[p]),
+                last(numbers[p]),
+                int(rows[p]),
+            )
+            for p in queue
         ]
         grid = _Grid(calendar, rules, float(after.min()))
         grid.occupy(k_start, k_end, [c.slot_of[p].start for p in c.kept])  # type: ignore[union-attr]

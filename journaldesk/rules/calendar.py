@@ -14,7 +14,7 @@ from journaldesk.rules.school_year import school_year_start
 from journaldesk.rules.worktime import CalendarEntry, WeeklyHours, WorkCalendar
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day, is_blank
-from journaldesk.sheet.vocab import CALENDAR_KINDS, KIND_EXTRA, WEEKDAYS
+from journaldesk.sheet.vocab import CALENDAR_KINDS, KIND_EXTRA, KIND_QUARTER_END, WEEKDAYS
 
 _SCHEMA = load_schema()
 KINDS = CALENDAR_KINDS
@@ -84,6 +84,14 @@ def build_calendar(
         end=today + dt.timedelta(days=HORIZON_DAYS),
         vacation_consultations=vacation_consultations,
     )
+
+
+def quarter_end_dates(calendar: pd.DataFrame) -> list[dt.date]:
+    """The days of the «Конец четверти» rows of «Календарь», in order."""
+    if calendar.empty:
+        return []
+    rows = calendar[(calendar["kind"] == KIND_QUARTER_END) & calendar["date_from"].notna()]
+    return sorted({pd.Timestamp(d).date() for d in rows["date_from"]})
 
 
 def current_school_year(today: dt.date) -> tuple[dt.date, dt.date]:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from journaldesk.rules.audit import audit_rows, last_known
 from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, rooms_by_weekday
-from journaldesk.rules.calendar import build_calendar, calendar_notes
+from journaldesk.rules.calendar import build_calendar, calendar_notes, quarter_end_dates
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
 from journaldesk.rules.login_check import login_notes
 from journaldesk.rules.privacy import mask_all, password_notes
@@ -256,6 +256,7 @@ def plan_sheet(
         sheet_tz=sheet_tz,
         schedule_rooms=rooms_by_weekday(parsed["schedule"].frame),
         due=plan.due_minutes,
+        quarter_ends=quarter_end_dates(parsed["calendar"].frame),
     )
     plan.derived["consultation"] = bookings.desired
     plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot

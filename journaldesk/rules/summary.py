@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.booking import parse_slot
-from journaldesk.rules.calendar import build_calendar
+from journaldesk.rules.booking import parse_slot, quarter_end_ahead
+from journaldesk.rules.calendar import build_calendar, quarter_end_dates
 from journaldesk.rules.consent import ConsentRules, coverage, staff_readiness
 from journaldesk.rules.journal_fill import JournalWeek, journal_week
 from journaldesk.rules.plan import SheetPlan
@@ -51,6 +51,7 @@ from journaldesk.sheet.vocab import (
     APP_NOT_ISSUED,
     APP_SUBMITTED,
     KIND_HOLIDAY,
+    MARKS_TOPICS,
     PD_NONE,
     PD_REVOKED,
     PD_SIGNED,
@@ -191,6 +192,8 @@ class WeekFigures:
     with_vendor_now: int = 0  # requests in «Передано в поддержку ЭлЖур» now
     vendor_days: int = 5  # the settings' limit, for the heading
     vendor_waits: list[VendorWait] = field(default_factory=list)  # longer than vendor_days
+    quarter_end: dt.date | None = None  # a quarter end within a week of the summary's end
+    marks_open: int = 0  # requests about marks (2.3, 2.4) open now, shown before a quarter end
     trend: list[WeekPoint] = field(default_factory=list)
     approximations: list[str] = field(default_factory=list)
     show_names: bool = False
@@ -510,6 +513,12 @@ def week_figures(
     names = None if settings.show_names else sheet_names(parsed)
     figures.overdue_list = _overdue_list(req, parsed, plan, calendar, now_m, names, settings)
     _vendor_figures(figures, req, parsed, plan, settings, now=now)
+    figures.quarter_end = quarter_end_ahead(
+        end - dt.timedelta(days=1), quarter_end_dates(parsed["calendar"].frame)
+    )
+    if figures.quarter_end is not None:
+        open_now, _ = _open_at(req, audit, now_m, now_m, sheet_tz)
+        figures.marks_open = int((open_now & np.isin(req.topic, MARKS_TOPICS)).sum())
     _consultation_slots(figures, parsed, plan, calendar, settings, now=now)
     _consent_figures(figures, parsed, settings)
     figures.problems = {

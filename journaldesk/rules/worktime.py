@@ -24,6 +24,7 @@ from journaldesk.sheet.vocab import (
     KIND_EXTRA,
     KIND_HOLIDAY,
     KIND_VACATION,
+    MARKER_KINDS,
 )
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ class WorkCalendar:
         order = {KIND_HOLIDAY: 0, KIND_VACATION: 1, KIND_CANCELLED: 2, KIND_EXTRA: 3}
         known = [e for e in entries if e.kind in order]
         for entry in entries:
-            if entry.kind not in order:
+            if entry.kind not in order and entry.kind not in MARKER_KINDS:
                 log.warning("calendar entry of unknown kind ignored: %s", entry)
         for entry in sorted(known, key=lambda e: order[e.kind]):
             if entry.kind == KIND_VACATION and vacation_consultations:

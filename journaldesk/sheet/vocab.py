@@ -55,7 +55,12 @@ KIND_HOLIDAY = _value("calendar_kind", "Праздник")
 KIND_VACATION = _value("calendar_kind", "Каникулы")
 KIND_CANCELLED = _value("calendar_kind", "Нет консультаций")
 KIND_EXTRA = _value("calendar_kind", "Доп. консультация")
-CALENDAR_KINDS = _all("calendar_kind", KIND_HOLIDAY, KIND_VACATION, KIND_CANCELLED, KIND_EXTRA)
+KIND_QUARTER_END = _value("calendar_kind", "Конец четверти")
+CALENDAR_KINDS = _all(
+    "calendar_kind", KIND_HOLIDAY, KIND_VACATION, KIND_CANCELLED, KIND_EXTRA, KIND_QUARTER_END
+)
+# Markers in «Календарь» that open or close nothing.
+MARKER_KINDS = (KIND_QUARTER_END,)
 
 # Заявление, Согласие на обработку ПД (Согласия)
 APP_NOT_ISSUED = _value("application", "Не выдано")
