@@ -333,3 +333,17 @@ def test_cli_bad_week_is_exit_2(demo: Path) -> None:
     )
     assert result.exit_code == 2
     assert "«вчера» — не дата" in result.output
+
+
+def test_demo_form_answers_all_became_requests_once(demo: Path, settings: Settings) -> None:
+    from journaldesk.jobs.demo_data import form_answers
+
+    answers = form_answers(NOW)
+    parsed = parse_snapshot(open_store(settings).read(), SCHEMA, settings.timezone)
+    frame = parsed["requests"].frame
+    from_form = frame[frame["channel"] == "Форма"]
+    assert len(answers) >= 24
+    assert sorted(from_form["requester"]) == sorted(a[1] for a in answers)
+    # The bad answers are requests too, with their problem in «Проверка» (class, topic).
+    bad = from_form[from_form["class_name"].isna() | from_form["topic"].isna()]
+    assert len(bad) >= 2

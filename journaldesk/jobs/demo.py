@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from journaldesk.jobs.demo_data import TIMEZONE, demo_rows
+from journaldesk.jobs.demo_data import FORM_QUESTIONS, FORM_TAB, TIMEZONE, demo_rows, form_answers
 from journaldesk.jobs.demo_journal import lesson_rows, write_export
 from journaldesk.jobs.init import load_calendar_plan, plan_init
 from journaldesk.jobs.journal_import import JournalImport, import_lessons
@@ -105,6 +105,9 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
         offsets = {key: seeded.get(schema[key].title, 0) for key in rows}
         cells = fill_cells(schema, rows, offsets)
         store.write(cells)
+        # The form's answers, as Google leaves them in their own tab: the sync imports them.
+        store.apply_init(InitPlan(new_tabs=[(FORM_TAB, list(FORM_QUESTIONS))]))
+        store.append_rows(FORM_TAB, form_answers(now, seed=seed))
     report = sync(WorkbookStore(book), settings, now=now)
     export = demo_export(target, book, rows, now=now, seed=seed)
     journal = import_lessons(WorkbookStore(book), settings, [export], now=now, mail=False)

@@ -1231,3 +1231,61 @@ def demo_rows(
         "staff": staff,
         **extra,
     }
+
+
+# --- form answers (the intake tab: parents and teachers ask through a form) -------------------
+
+FORM_TAB = "Ответы на форму (1)"
+FORM_QUESTIONS = (
+    "Отметка времени",
+    "ФИО",
+    "Кто вы",
+    "Класс",
+    "Тема",
+    "Опишите вопрос",
+    "Как с вами связаться",
+)
+_FORM_TEXTS = (
+    "Не могу войти в электронный дневник ребёнка, пишет «неверный пароль».",
+    "Не видно оценок за прошлую неделю, хотя учитель говорит, что поставил.",
+    "Как подключить второго родителя к дневнику?",
+    "Просим провести встречу для родителей по работе с дневником.",
+    "Не приходят уведомления о домашнем задании.",
+)
+
+
+def form_answers(now: dt.datetime, *, seed: int = 2026, n: int = 30) -> list[list[object]]:
+    """Answers of the school's form, as Google writes them into the intake tab: mostly good,
+    a few bad (an unknown class, a topic outside the list, an empty or very long description,
+    a formula typed into the description)."""
+    rng = random.Random(seed + 18)
+    local = _local_now(now).replace(second=0, microsecond=0)
+    parent_topics = [t for t in load_schema().enums["topic"] if "родител" in t or "Вопрос" in t]
+    rows: list[list[object]] = []
+    for i in range(n):
+        moment = local - dt.timedelta(hours=3 * (n - i), minutes=rng.randrange(60))
+        surname = rng.choice(_SURNAMES)[1]
+        name = f"{surname} {rng.choice(_MOTHERS)}"
+        contact = f"{_latin(surname).lower()}{i}@example.org" if i % 3 else "+7 978 000-00-00"
+        rows.append(
+            [
+                moment.strftime("%d.%m.%Y %H:%M:%S"),
+                name,
+                ROLE_PARENT,
+                rng.choice(CLASSES),
+                rng.choice(parent_topics),
+                rng.choice(_FORM_TEXTS),
+                contact,
+            ]
+        )
+    bad = {
+        3: (3, BAD_CLASS),
+        7: (4, "Погода в школе"),
+        11: (5, ""),
+        15: (5, "Очень длинный вопрос. " * 230),
+        19: (5, BAD_DESCRIPTION),
+    }
+    for i, (col, value) in bad.items():
+        if i < n:
+            rows[i][col] = value
+    return rows
