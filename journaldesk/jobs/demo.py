@@ -109,6 +109,9 @@ def build_demo(target: Path, *, now: dt.datetime, seed: int = 2026) -> str:
         store.apply_init(InitPlan(new_tabs=[(FORM_TAB, list(FORM_QUESTIONS))]))
         store.append_rows(FORM_TAB, form_answers(now, seed=seed))
     report = sync(WorkbookStore(book), settings, now=now)
+    if report.imported:  # the form's answers got their № now: deadlines and slots next
+        imported, report = report.imported, sync(WorkbookStore(book), settings, now=now)
+        report.imported = imported
     export = demo_export(target, book, rows, now=now, seed=seed)
     journal = import_lessons(WorkbookStore(book), settings, [export], now=now, mail=False)
     with store.lock():
