@@ -200,3 +200,31 @@ def _doc_list(name: str) -> list[str]:
 def test_form_guide_lists_exactly_the_schema_choices() -> None:
     assert _doc_list("roles") == list(SCHEMA.enums["role"])
     assert _doc_list("topics") == list(SCHEMA.enums["topic"])
+
+
+def _is_append(method: str, path: str, query: dict, body: object) -> bool:
+    return (
+        method == "POST"
+        and path.endswith(":batchUpdate")
+        and isinstance(body, dict)
+        and any("appendCells" in r for r in body.get("requests", []))
+    )
+
+
+def test_google_row_typed_while_importing_is_kept(make_google_sheet) -> None:
+    sheet = make_google_sheet({})
+    _add_intake(sheet.reopen(), [_answer(i) for i in range(2)])
+    server, sid = sheet.server, sheet.spreadsheet_id
+    who = REQ.fields.index("requester") + 1
+
+    def staff_type_a_request(srv) -> None:  # after the job's read, before its append lands
+        srv.set_cell(sid, REQ.title, 2, who, "Сотрудник ввёл")
+
+    server.before_next(_is_append, staff_type_a_request)
+    assert sync(sheet.reopen(), sheet.settings, now=NOW).imported == 2
+    names = [r[who - 1] for r in server.values(sid, REQ.title)[1:] if len(r) >= who]
+    assert names == ["Сотрудник ввёл", "Родитель 0", "Родитель 1"]
+    # The next sync numbers all three, each once, and imports nothing again.
+    assert sync(sheet.reopen(), sheet.settings, now=NOW).imported == 0
+    numbers = [r[0] for r in server.values(sid, REQ.title)[1:]]
+    assert sorted(numbers) == [1, 2, 3]
