@@ -7,6 +7,7 @@ import ast
 import datetime as dt
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -187,12 +188,15 @@ def test_make_notebook_opens_the_notebook_with_the_projects_venv() -> None:
     if make is None:
         pytest.skip("make is not installed")
     # -n prints the commands; -o treats the venv as installed, so nothing is rebuilt.
+    # Under `make test` this runs inside another make: drop its flags and directory lines.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     out = subprocess.run(
-        [make, "-n", "-o", ".venv/.installed", "notebook"],
+        [make, "-n", "--no-print-directory", "-o", ".venv/.installed", "notebook"],
         cwd=root,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout
     assert (
         out.strip().splitlines()[-1] == ".venv/bin/jupyter notebook notebooks/administrator.ipynb"
