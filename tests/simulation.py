@@ -1,6 +1,6 @@
-"""A simulated school year on the workbook store: syncs by the runner's timetable, staff edits
-between them, an office program holding the book open now and then, and the invariants checked
-after every sync.
+"""A simulated school year on either store (tests/simulation_stores.py: the workbook, or the
+local Sheets API server for Google): syncs by the runner's timetable, staff edits between them,
+faults of the store at random moments of a sync, and the invariants checked after every sync.
 
 The clock runs from 1 September to 31 May over the school days of the runner's timetable. A full
 timetable is a sync every 15 minutes (46 a day, ~9,000 a year); to stay fast the simulation runs
@@ -15,31 +15,29 @@ Checked after every sync (a violation is recorded, not raised, so a run reports 
   at the same moment, gives every № the same derived values (every `shuffle_every` syncs);
 - idempotent: a sync right after a sync writes nothing and leaves the file as it was;
 - «Журнал» grows by one row per sync that wrote, never more; «Изменения» grows only when it wrote;
-- an open book: the sync refuses to write (the file is byte for byte the same) or had nothing to
-  write; the next sync after it is closed catches up.
+- a fault (the store's own: an open book, a kill mid-save, 429 storms...): a sync that fails
+  leaves the sheet as it was or whole; one that outlives it (retries) passes every check above,
+  judged against the sheet as a staff edit during the sync left it; the next sync catches up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
-from journaldesk.errors import UserError
 from journaldesk.jobs.sync import sync
 from journaldesk.runner.timetable import Timetable
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import is_blank
-from journaldesk.store.workbook import WorkbookStore
-from tests.corpus.grids import Grid, forbidden_changes, workbook_grid
-from tests.helpers import TZ, make_workbook, request
+from tests.corpus.grids import Grid, forbidden_changes
+from tests.helpers import TZ, request
+from tests.simulation_stores import workbook
 
 SCHEMA = load_schema()
 REQ = SCHEMA["requests"]
@@ -62,6 +60,7 @@ class YearReport:
     writing_syncs: int = 0
     edits: Counter = field(default_factory=Counter)
     faults: int = 0
+    fault_kinds: Counter = field(default_factory=Counter)
     refused: int = 0
     violations: list[str] = field(default_factory=list)
     requests: int = 0
@@ -78,11 +77,12 @@ class YearReport:
 
     def lines(self) -> list[str]:
         edits = ", ".join(f"{k} {v}" for k, v in sorted(self.edits.items()))
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.fault_kinds.items()))
         per = max(self.requests, 1)
         return [
             f"school days {self.days}, steps {self.steps}, syncs {self.syncs} "
-            f"(wrote {self.writing_syncs}), faults (book open) {self.faults}, "
-            f"refused {self.refused}",
+            f"(wrote {self.writing_syncs}), faults {self.faults} ({kinds}), "
+            f"syncs failed by a fault {self.refused}",
             f"edits {sum(self.edits.values())}: {edits}",
             f"invariant violations: {len(self.violations)}",
             f"requests {self.requests}; «Журнал» rows {self.journal_rows} "
@@ -129,14 +129,14 @@ def _reorder(book: Any, ws: Any, order: list[int]) -> None:
     book.remove(scratch)
 
 
-def derived_by_number(path: Path) -> dict[Any, tuple]:
-    """№ -> the derived cells of its row, read straight from the file."""
-    ws = openpyxl.load_workbook(path)[REQ.title]
+def derived_by_number(grid: Grid) -> dict[Any, tuple]:
+    """№ -> the derived cells of its row, as stored (a grid of either store)."""
+    cells = grid[REQ.title]
     out = {}
-    for r in range(2, ws.max_row + 1):
-        number = ws.cell(row=r, column=COL["number"]).value
+    for r in sorted({r for r, _ in cells if r > 1}):
+        number = cells.get((r, COL["number"]), (None,))[0]
         if number is not None:
-            out[number] = tuple(ws.cell(row=r, column=COL[f]).value for f in DERIVED)
+            out[number] = tuple(cells.get((r, COL[f]), (None,))[0] for f in DERIVED)
     return out
 
 
@@ -166,7 +166,8 @@ def school_days(first: dt.date, last: dt.date, timetable: Timetable) -> list[dt.
 
 
 class SchoolYear:
-    """The workbook, the staff who edit it, and the checks after every sync."""
+    """The sheet (on the store `backend` gives: tests/simulation_stores.py), the staff who edit
+    it, and the checks after every sync."""
 
     def __init__(
         self,
@@ -180,10 +181,12 @@ class SchoolYear:
         fault_rate: float = 0.05,
         shuffle_every: int = 10,
         quiet_week: dt.date | None = None,
+        backend: Callable[[Path, int], Any] = workbook,
     ) -> None:
         self.rng = random.Random(seed)
-        self.store, self.settings = make_workbook(folder)
-        self.path = self.settings.workbook_path
+        self.backend = backend(folder, seed)
+        self.store, self.settings = self.backend.store, self.backend.settings
+        self.faults = self.backend.faults
         self.timetable = Timetable.from_settings(self.settings)
         self.first, self.last = first, last
         slots = self.timetable.sync_times()
@@ -199,7 +202,6 @@ class SchoolYear:
         self.alive: set[str] = set()  # descriptions of the requests that exist
         self.number_of: dict[Any, str] = {}  # № -> the request that got it, forever
         self.high_water = 0
-        self.lock_path = self.path.with_name(f".~lock.{self.path.name}#")
 
     # -- staff -------------------------------------------------------------------------------
 
@@ -208,18 +210,27 @@ class SchoolYear:
 
     def staff_edit(self, now: dt.datetime) -> None:
         """One sitting of staff at the book: a few random edits, one save."""
-        book = openpyxl.load_workbook(self.path, rich_text=True)
+        with self.backend.edit() as book:
+            ws = book[REQ.title]
+            n_new = self._poisson(self.requests_per_day / max(len(self.slots), 1))
+            if n_new:
+                self._add(ws, n_new, now)
+            for _ in range(self.rng.choice([0, 1, 1, 2, 3])):
+                action = self.rng.choices(
+                    ["status", "hold", "resume", "sort", "insert", "bad", "calendar", "delete"],
+                    weights=[30, 8, 8, 5, 5, 8, 2, 2],
+                )[0]
+                getattr(self, f"_{action}")(book, ws, now)
+
+    def staff_moment(self, book: Any, now: dt.datetime) -> None:
+        """One staff edit in the middle of a sync (a fault injector calls it between the job's
+        read and its write): a new request, a status, a sort, an inserted or deleted row."""
         ws = book[REQ.title]
-        n_new = self._poisson(self.requests_per_day / max(len(self.slots), 1))
-        if n_new:
-            self._add(ws, n_new, now)
-        for _ in range(self.rng.choice([0, 1, 1, 2, 3])):
-            action = self.rng.choices(
-                ["status", "hold", "resume", "sort", "insert", "bad", "calendar", "delete"],
-                weights=[30, 8, 8, 5, 5, 8, 2, 2],
-            )[0]
+        action = self.rng.choice(["add", "status", "hold", "sort", "insert", "delete"])
+        if action == "add":
+            self._add(ws, 1, now)
+        else:
             getattr(self, f"_{action}")(book, ws, now)
-        book.save(self.path)
 
     def _poisson(self, mean: float) -> int:
         n, p, limit = 0, 1.0, pow(2.718281828, -mean)
@@ -328,35 +339,33 @@ class SchoolYear:
 
     def run_sync(self, now: dt.datetime) -> None:
         self.report.steps += 1
-        fault = self.rng.random() < self.fault_rate
-        if fault:
-            self.report.faults += 1
-            self.lock_path.write_text(
-                "Ольга Ким,okim,kab-12,01.09.2026 08:00,file:///h;", encoding="utf-8"
-            )
-            before = self.path.read_bytes()
-            try:
-                sync(self.store, self.settings, now=now)
-            except UserError:
-                self.report.refused += 1
-                if self.path.read_bytes() != before:
-                    self._violation(now, "the book was written while open in an office program")
-            finally:
-                self.lock_path.unlink()
+        kind = self.faults.draw(self.rng.random() < self.fault_rate)
+        before = self.backend.grid()
+        t0 = time.perf_counter()
+        report, problems = self.faults.sync(
+            self, kind, before, lambda: sync(self.store, self.settings, now=now)
+        )
+        seconds = time.perf_counter() - t0
+        self.report.faults = sum(self.faults.fired.values())
+        self.report.fault_kinds = Counter(self.faults.fired)
+        for problem in problems:
+            self._violation(now, problem)
+        if report is None:
+            self.report.refused += 1
             return  # the next sync catches up
-        before = workbook_grid(self.path)
+        first = report
+        if self.faults.baseline is not None:
+            before = self.faults.baseline  # a staff edit landed during the sync
         journal = count_rows(before, "log")
         changes = count_rows(before, "changes")
-        t0 = time.perf_counter()
-        first = sync(self.store, self.settings, now=now)
-        seconds = time.perf_counter() - t0
-        if not self.report.sync_seconds_start:
+        if kind is None and not self.report.sync_seconds_start:
             self.report.sync_seconds_start = seconds
-            self.report.size_start = self.path.stat().st_size
-        self.report.sync_seconds_end = seconds
+            self.report.size_start = self.backend.size()
+        if kind is None:
+            self.report.sync_seconds_end = seconds
         self.report.syncs += 1
         self.report.writing_syncs += first.wrote
-        after = workbook_grid(self.path)
+        after = self.backend.grid()
         for problem in forbidden_changes(before, after):
             self._violation(now, f"a staff cell changed: {problem}")
         journal_now = count_rows(after, "log")
@@ -366,7 +375,7 @@ class SchoolYear:
             self._violation(now, "«Изменения» grew on a sync that wrote nothing")
         second = sync(self.store, self.settings, now=now)
         self.report.syncs += 1
-        if second.wrote or second.cells or workbook_grid(self.path) != after:
+        if second.wrote or second.cells or self.backend.grid() != after:
             self._violation(now, f"not idempotent: {second.cells} cells on a second sync")
         self._check_numbers(now, after)
         if self.shuffle_every and self.report.steps % self.shuffle_every == 0:
@@ -394,22 +403,20 @@ class SchoolYear:
 
     def _check_derived(self, now: dt.datetime) -> None:
         """Shuffle a copy's request rows, sync it at the same moment: same derived values by №."""
-        copy = self.path.with_name("shuffled.xlsx")
-        shutil.copyfile(self.path, copy)
-        book = openpyxl.load_workbook(copy, rich_text=True)
-        ws = book[REQ.title]
-        rows = list(range(2, _last_row(ws, len(REQ.fields)) + 1))
-        self.rng.shuffle(rows)
-        _reorder(book, ws, rows)
-        book.save(copy)
-        sync(WorkbookStore(copy), self.settings, now=now)
-        want, got = derived_by_number(self.path), derived_by_number(copy)
+        twin = self.backend.twin()
+        with twin.edit() as book:
+            ws = book[REQ.title]
+            rows = list(range(2, _last_row(ws, len(REQ.fields)) + 1))
+            self.rng.shuffle(rows)
+            _reorder(book, ws, rows)
+        sync(twin.store, self.settings, now=now)
+        want, got = derived_by_number(self.backend.grid()), derived_by_number(twin.grid())
         for number in sorted(set(want) | set(got), key=str):
             if want.get(number) != got.get(number):
                 self._violation(
                     now, f"№ {number}: derived {want.get(number)} here, {got.get(number)} shuffled"
                 )
-        copy.unlink()
+        twin.discard()
 
     # -- the year ----------------------------------------------------------------------------
 
@@ -421,8 +428,8 @@ class SchoolYear:
             if self._quiet(day) and quiet_start is None:
                 quiet_start = (
                     self.report.syncs,
-                    count_rows(workbook_grid(self.path), "log"),
-                    count_rows(workbook_grid(self.path), "changes"),
+                    count_rows(self.backend.grid(), "log"),
+                    count_rows(self.backend.grid(), "changes"),
                 )
             if quiet_start is not None and not self._quiet(day) and day > self.quiet_week:
                 self._close_quiet(quiet_start)
@@ -435,14 +442,14 @@ class SchoolYear:
         if quiet_start is not None:
             self._close_quiet(quiet_start)
         self.report.requests = len(self.number_of)
-        self.report.journal_rows = count_rows(workbook_grid(self.path), "log")
-        self.report.change_rows = count_rows(workbook_grid(self.path), "changes")
-        self.report.size_end = self.path.stat().st_size
+        self.report.journal_rows = count_rows(self.backend.grid(), "log")
+        self.report.change_rows = count_rows(self.backend.grid(), "changes")
+        self.report.size_end = self.backend.size()
         self.report.wall = time.perf_counter() - t0
         return self.report
 
     def _close_quiet(self, start: tuple[int, int, int]) -> None:
         syncs, journal, changes = start
         self.report.quiet_week_syncs = self.report.syncs - syncs
-        self.report.quiet_week_journal = count_rows(workbook_grid(self.path), "log") - journal
-        self.report.quiet_week_changes = count_rows(workbook_grid(self.path), "changes") - changes
+        self.report.quiet_week_journal = count_rows(self.backend.grid(), "log") - journal
+        self.report.quiet_week_changes = count_rows(self.backend.grid(), "changes") - changes
