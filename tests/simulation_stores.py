@@ -10,6 +10,8 @@ unchanged, or whole and fully written (never half).
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import random
 import shutil
 from collections import Counter
@@ -22,8 +24,9 @@ import openpyxl
 
 from journaldesk.errors import OutsideFailure, UserError
 from journaldesk.jobs.sync import SyncReport
+from journaldesk.store import workbook as workbook_module
 from journaldesk.store.workbook import WorkbookStore
-from tests.corpus.grids import Grid, workbook_grid
+from tests.corpus.grids import Grid, forbidden_changes, workbook_grid
 from tests.helpers import make_workbook
 
 
@@ -43,6 +46,7 @@ class Faults:
         self.armed: str | None = None
         self.struck = False
         self.baseline: Grid | None = None
+        self.now: dt.datetime | None = None
         self._bag: list[str] = []
 
     def draw(self, strike: bool) -> str | None:
@@ -62,12 +66,17 @@ class Faults:
             self.fired[self.armed] += 1
 
     def sync(
-        self, year: Any, kind: str | None, before: Grid, run: Callable[[], SyncReport]
+        self,
+        year: Any,
+        now: dt.datetime,
+        kind: str | None,
+        before: Grid,
+        run: Callable[[], SyncReport],
     ) -> tuple[SyncReport | None, list[str]]:
         """Run one sync with fault `kind` armed: (its report, or None when it failed; problems
         with the sheet it left). `baseline` is then the grid a staff edit made during the sync
         (None when none did): the job's changes are judged against it."""
-        self.armed, self.struck, self.baseline = kind, False, None
+        self.armed, self.struck, self.baseline, self.now = kind, False, None, now
         problems: list[str] = []
         report = None
         try:
@@ -106,10 +115,31 @@ class SimulatedKill(BaseException):
 OFFICE_LOCK = "Ольга Ким,okim,kab-12,01.09.2026 08:00,file:///h;"
 
 
-class WorkbookFaults(Faults):
-    """Faults of a local workbook: the book open in an office program."""
+class _Dying:
+    """A file that takes `limit` bytes, then `fail()`s: the save dies half way through."""
 
-    kinds = ("book open",)
+    def __init__(self, fh: Any, limit: int, fail: Callable[[], BaseException]) -> None:
+        self._fh, self._left, self._fail = fh, limit, fail
+
+    def write(self, data: Any) -> int:
+        if len(data) >= self._left:
+            self._fh.write(bytes(data)[: self._left])
+            self._fh.flush()
+            raise self._fail()
+        self._left -= len(data)
+        return self._fh.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fh, name)
+
+
+class WorkbookFaults(Faults):
+    """Faults of a local workbook: the book open in an office program; the process killed in
+    the middle of a save (while the zip is written, just before the temp file replaces the
+    book, or just after); a full disk while the zip is written; a staff edit saved between
+    the job's re-read and its write."""
+
+    kinds = ("book open", "killed mid-save", "disk full", "staff edit mid-sync")
 
     def __init__(self, seed: int, backend: WorkbookSheets) -> None:
         super().__init__(seed)
@@ -118,22 +148,81 @@ class WorkbookFaults(Faults):
         self._bytes = b""
 
     def arm(self, kind: str, year: Any) -> None:
-        path = self.backend.path
+        path, store = self.backend.path, self.backend.store
         self._bytes = path.read_bytes()
         if kind == "book open":
             lock = path.with_name(f".~lock.{path.name}#")
             lock.write_text(OFFICE_LOCK, encoding="utf-8")
             self._undo.append(lock.unlink)
             self.strike()
+        elif kind in ("killed mid-save", "disk full"):
+            where = "zip" if kind == "disk full" else self.rng.choice(["zip", "before", "after"])
+            if where == "zip":
+                self._patch_package(kind, limit=self.rng.randint(1, max(len(self._bytes), 2)))
+            else:
+                replace = store._replace
+
+                def dying_replace(tmp: Path) -> None:
+                    self.strike()
+                    if where == "after":
+                        replace(tmp)
+                    raise SimulatedKill(f"killed {where} the replace")
+
+                store._replace = dying_replace  # type: ignore[method-assign]
+                self._undo.append(lambda: store.__dict__.pop("_replace", None))
+        elif kind == "staff edit mid-sync":
+            write = store.write
+
+            def racing_write(cells: Any) -> Any:
+                store.__dict__.pop("write", None)  # once
+                self.strike()
+                with self.backend.edit() as book:
+                    year.staff_moment(book, self.now)
+                self.baseline = self.backend.grid()
+                return write(cells)
+
+            store.write = racing_write  # type: ignore[method-assign]
+            self._undo.append(lambda: store.__dict__.pop("write", None))
+
+    def _patch_package(self, kind: str, limit: int) -> None:
+        module = workbook_module.xlsx_patch
+        original = module.write_package
+
+        def fail() -> BaseException:
+            self.strike()
+            if kind == "disk full":
+                return OSError(errno.ENOSPC, "No space left on device")
+            return SimulatedKill("killed while writing the zip")
+
+        def dying(source: Any, fh: Any, *args: Any, **kwargs: Any) -> Any:
+            return original(source, _Dying(fh, limit, fail), *args, **kwargs)
+
+        module.write_package = dying
+        self._undo.append(lambda: setattr(module, "write_package", original))
 
     def disarm(self) -> None:
         while self._undo:
             self._undo.pop()()
 
     def after_failure(self, kind: str | None, before: Grid, exc: BaseException) -> list[str]:
-        if self.backend.path.read_bytes() != self._bytes:
+        path = self.backend.path
+        if isinstance(exc, SimulatedKill):
+            # A killed process cleans nothing up: what it was writing stays beside the book.
+            leftover = path.with_name(f".{path.name}.killed{self.fired[kind]}.tmp")
+            leftover.write_bytes(self._bytes[: len(self._bytes) // 2])
+        if path.read_bytes() == self._bytes:
+            return []
+        if kind != "killed mid-save":
             return [f"the book changed on a failed sync ({kind}: {exc})"]
-        return []
+        # Killed after the replace: the new book must be whole and hold only the job's changes.
+        try:
+            WorkbookStore(path).read()
+            grid = self.backend.grid()
+        except Exception as error:  # any failure to open the book is the finding
+            return [f"the book is broken after a kill mid-save: {error!r}"]
+        return [
+            f"a staff cell changed by a killed save: {p}" for p in forbidden_changes(before, grid)
+        ]
 
 
 class WorkbookSheets:

@@ -295,3 +295,91 @@ def test_disk_full_on_save_leaves_the_workbook_unchanged(tmp_path: Path, monkeyp
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1].startswith("Ошибка: Не удалось сохранить книгу")
     assert settings.workbook_path.read_bytes() == before
+
+
+# --- the workbook: another program saves the book while a sync is under way ---------------------
+
+
+def _staff_reverse_rows(path: Path) -> None:
+    """A person sorts «Обращения» (reversed) and saves, as a program without a lock file does."""
+    book = openpyxl.load_workbook(path, rich_text=True)
+    ws = book[REQ.title]
+    width = len(REQ.fields)
+    last = max(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=8).value)
+    rows = [
+        [ws.cell(row=r, column=c).value for c in range(1, width + 1)] for r in range(2, last + 1)
+    ]
+    for r, values in enumerate(reversed(rows), start=2):
+        for c, value in enumerate(values, start=1):
+            ws.cell(row=r, column=c).value = value
+    book.save(path)
+
+
+def _statuses(path: Path) -> dict[str, Any]:
+    """Description -> status, as stored."""
+    cells = workbook_grid(path)[REQ.title]
+    status_col, text_col = REQ.fields.index("status") + 1, REQ.fields.index("description") + 1
+    rows = {r for r, _ in cells if r > 1}
+    return {
+        cells[(r, text_col)][0]: cells.get((r, status_col), (None,))[0]
+        for r in rows
+        if (r, text_col) in cells
+    }
+
+
+def _resolved_and_one_new(tmp_path: Path) -> tuple[WorkbookStore, Any, Path]:
+    """Three resolved requests (numbered by a sync) and a new one typed at the bottom: its №,
+    date and status «Новое» are due, by position, in the last row."""
+    rows = [request(description=f"решённое {i}", status="Решено") for i in range(3)]
+    store, settings = make_workbook(tmp_path, {"requests": rows})
+    sync(store, settings, now=NOW)
+    path = settings.workbook_path
+    book = openpyxl.load_workbook(path, rich_text=True)
+    ws = book[REQ.title]
+    fields = request(description="новое")
+    row = max(r for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=8).value) + 1
+    for name, value in fields.items():
+        ws.cell(row=row, column=REQ.fields.index(name) + 1).value = value
+    book.save(path)
+    return store, settings, path
+
+
+def test_workbook_saved_between_the_reread_and_the_write_is_not_written(tmp_path: Path) -> None:
+    store, settings, path = _resolved_and_one_new(tmp_path)
+    write = store.write
+
+    def staff_save_then_write(cells: Any) -> Any:
+        store.__dict__.pop("write")
+        _staff_reverse_rows(path)  # the new request is now on top, a resolved one at the bottom
+        return write(cells)
+
+    store.write = staff_save_then_write  # type: ignore[method-assign]
+    report = sync(store, settings, now=NOW)
+    assert not report.wrote
+    staff_saved = _statuses(path)
+    # Nothing written over what the person saved: «Новое» did not land on a resolved request.
+    assert staff_saved == {"решённое 0": "Решено", "решённое 1": "Решено",
+                           "решённое 2": "Решено", "новое": None}  # fmt: skip
+    again = sync(WorkbookStore(path), settings, now=NOW)
+    assert again.wrote and again.new_numbers == 1
+    assert _statuses(path) == {**staff_saved, "новое": "Новое"}
+
+
+def test_workbook_saved_while_the_job_writes_its_copy_is_not_overwritten(
+    tmp_path: Path, monkeypatch
+) -> None:
+    store, settings, path = _resolved_and_one_new(tmp_path)
+    original = workbook_store.xlsx_patch.write_package
+
+    def write_while_staff_save(source: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(source, target, *args, **kwargs)
+        _staff_reverse_rows(path)  # saved after the job read the book, before it replaces it
+        return result
+
+    monkeypatch.setattr(workbook_store.xlsx_patch, "write_package", write_while_staff_save)
+    report = sync(store, settings, now=NOW)
+    monkeypatch.undo()
+    assert not report.wrote
+    staff_saved = path.read_bytes()
+    assert _statuses(path)["новое"] is None and not list(tmp_path.glob(".journal.xlsx.*.tmp"))
+    assert path.read_bytes() == staff_saved

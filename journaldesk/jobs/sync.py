@@ -296,7 +296,8 @@ def misplaced_fills(aimed: Aimed, landed: dict[str, list[object]]) -> list[CellW
 def land(store: Store, aimed: Aimed, cells: list[CellWrite]) -> bool:
     """Write the aimed cells and `cells` (rows appended to the log tabs) in one call, then put
     back any auto fill that landed on another request (see misplaced_fills; one call more, only
-    then). False when a tagged row was deleted since it was located: nothing was written."""
+    then). False when a tagged row was deleted, or the workbook saved by another program, since
+    it was located: nothing was written."""
     try:
         landed = store.write(aimed.writes + cells) or {}
     except RowsGone:
@@ -511,7 +512,8 @@ def _write_plan(
             report,
             store.api_calls - calls0,
             clock() - t0,
-            "строку удалили во время записи, всё отложено до следующего запуска",
+            "строку удалили или книгу сохранили во время записи, всё отложено до следующего "
+            "запуска",
         )
     report.wrote = True
     report.moved = aimed.skipped

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from journaldesk.errors import OutsideFailure
 from journaldesk.sheet.grid import CellValue, RawValue, Snapshot, TabData, column_letter
 
 __all__ = [
@@ -62,6 +63,12 @@ class Located:
 
 class RowsGone(Exception):
     """A tagged row was deleted between the re-read and the write: nothing was written."""
+
+
+class SheetChanged(RowsGone, OutsideFailure):
+    """The whole sheet was saved by someone else between the re-read and the write (a
+    workbook saved by another program): positions read may be stale, so nothing was written.
+    A sync takes it as RowsGone (try again next run); any other job reports it (exit 1)."""
 
 
 @dataclass

@@ -54,6 +54,7 @@ from journaldesk.store.base import (
     InitPlan,
     Located,
     RawValue,
+    SheetChanged,
     Snapshot,
     TabData,
     TabLook,
@@ -146,6 +147,9 @@ class WorkbookStore:
         # The last read() and the file's identity at that moment, for read_columns().
         self._cached_rows: dict[str, list[tuple[RawValue, ...]]] | None = None
         self._cached_stat: tuple[int, int, int] | None = None
+        # The file's identity when this store last read it (None: never read). A write by
+        # position is only true for the file as read: write() refuses another one.
+        self._seen_stat: tuple[int, int, int] | None = None
 
     # -- messages -------------------------------------------------------------------------------
 
@@ -177,10 +181,9 @@ class WorkbookStore:
 
     def _stat(self) -> tuple[int, int, int] | None:
         try:
-            st = self.path.stat()
+            return _identity(self.path.stat())
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _open_calamine(self) -> CalamineWorkbook:
         if not self.path.exists():
@@ -217,6 +220,7 @@ class WorkbookStore:
         self._cached_rows = {t: [tuple(r) for r in tab.rows] for t, tab in tabs.items()}
         after = self._stat()
         self._cached_stat = after if after == before else None
+        self._seen_stat = before
         return Snapshot(tabs=tabs, time_zone=None)
 
     def read_columns(self, title: str, cols: list[int]) -> list[list[RawValue]]:
@@ -241,6 +245,7 @@ class WorkbookStore:
         else:
             if self.create and not self.path.exists():
                 raise self._no_sheet(next(iter(spec)))
+            self._seen_stat = self._stat()
             with self._open_calamine() as book:
                 for title in spec:
                     if title not in book.sheet_names or title == LISTS_SHEET:
@@ -335,6 +340,9 @@ class WorkbookStore:
             raise self._missing()
         try:
             with zipfile.ZipFile(self.path) as zf:
+                source = _identity(os.fstat(zf.fp.fileno()))  # type: ignore[union-attr]
+                if self._seen_stat is not None and source != self._seen_stat:
+                    raise self._changed()
                 book = xlsx_patch.read_book(zf)
                 edits = []
                 for title, rows in by_sheet.items():
@@ -342,7 +350,10 @@ class WorkbookStore:
                         raise self._no_sheet(title)
                     edits.append(xlsx_patch.SheetEdits(title, book.sheets[title], rows))
                 self._save_with(
-                    lambda fh: xlsx_patch.write_package(str(self.path), fh, edits, book=book, zf=zf)
+                    lambda fh: xlsx_patch.write_package(
+                        str(self.path), fh, edits, book=book, zf=zf
+                    ),
+                    expect=source,
                 )
         except PermissionError as exc:
             raise self._no_access(exc) from exc
@@ -360,8 +371,18 @@ class WorkbookStore:
         """Save an openpyxl book atomically (init only)."""
         self._save_with(book.save)
 
-    def _save_with(self, writer: Callable[[Any], None]) -> None:
-        """Save atomically: `writer` fills a temp file beside the target, fsync, then replace."""
+    def _changed(self) -> SheetChanged:
+        return SheetChanged(
+            f"Книгу «{self.path}» сохранила другая программа, пока задание готовило запись; "
+            "ничего не записано. Запустите задание ещё раз."
+        )
+
+    def _save_with(
+        self, writer: Callable[[Any], None], *, expect: tuple[int, int, int] | None = None
+    ) -> None:
+        """Save atomically: `writer` fills a temp file beside the target, fsync, then replace.
+        With `expect`, the target must still be that file (its identity) when it is replaced:
+        another program's save in the meantime is never overwritten."""
         folder = self.path.parent
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
@@ -385,6 +406,8 @@ class WorkbookStore:
                 shutil.copymode(self.path, tmp)
             else:
                 os.chmod(tmp, 0o666 & ~_umask())
+            if expect is not None and self._stat() != expect:
+                raise self._changed()
             self._replace(tmp)
         except BaseException as exc:
             with suppress(OSError):
@@ -397,6 +420,7 @@ class WorkbookStore:
         _fsync_folder(folder)
         self.api_calls += 1
         self._cached_rows, self._cached_stat = None, None
+        self._seen_stat = self._stat()  # our own save: the next write may follow it
 
     def _replace(self, tmp: Path) -> None:
         for attempt in range(_REPLACE_ATTEMPTS):
@@ -530,6 +554,11 @@ class WorkbookStore:
 
 
 # -- cell values ----------------------------------------------------------------------------------
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int]:
+    """A file's identity for "has it changed": modified time, size, inode."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def _assign(cell: Any, value: CellValue, fmt: str | None, *, where: str) -> None:
