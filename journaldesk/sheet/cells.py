@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from journaldesk.sheet.schema import Column
 from journaldesk.sheet.textfmt import LATIN, LOOKALIKES
 
-__all__ = ["Parsed", "parse_cell", "parse_column", "quote_raw"]
+__all__ = ["Parsed", "parse_cell", "parse_column", "parse_column_notes", "quote_raw"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ EMPTY = Parsed(None, None)
 MIN_YEAR, MAX_YEAR = 2000, 2100
 # Google serials and Excel date numbers count days from 1899-12-30.
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+_SERIAL_EPOCH64 = np.datetime64("1899-12-30T00:00:00", "s")
 # Numbers in this range are read as date serials (and then held to MIN_YEAR..MAX_YEAR), so a
 # 1995 date in a Google sheet is reported as a wrong year, not as a stray number.
 _SERIAL_MIN = (dt.datetime(1990, 1, 1) - SERIAL_EPOCH).days
@@ -521,58 +524,110 @@ def parse_column(
 
     Returns the typed values and the notes, one of each per raw value, in order.
     """
-    values: list = []
-    problems: list[str | None] = []
-    add_value, add_problem = values.append, problems.append
-    seen: dict[str, Parsed] = {}
-    kind = column.type
-    is_text = kind == "text"
-    serials = kind in ("date", "datetime")
-    direct = {"datetime": dt.datetime, "date": dt.date, "time": dt.time, "int": int}.get(kind)
-    for raw in raws:
-        if raw is None:
-            add_value(None)
-            add_problem(None)
-            continue
-        cls = raw.__class__
-        if cls is str:
-            if is_text:
-                stripped = raw.strip()
-                add_value(stripped or None)
-                add_problem(None)
-                continue
-            parsed = seen.get(raw)
-            if parsed is None:
-                parsed = seen[raw] = parse_cell(raw, column, sheet_tz=sheet_tz)
-        elif cls is direct and _plainly_fine(raw, kind):
-            add_value(raw)
-            add_problem(None)
-            continue
-        elif serials and (cls is float or cls is int) and _SERIAL_MIN <= raw < _SERIAL_MAX:
-            # Every Google date cell is a serial; the common case needs no notes.
-            moment = SERIAL_EPOCH + dt.timedelta(seconds=round(raw * 86400))
-            if MIN_YEAR <= moment.year <= MAX_YEAR:
-                add_value(moment if kind == "datetime" else moment.date())
-                add_problem(None)
-                continue
-            parsed = parse_cell(raw, column, sheet_tz=sheet_tz)
-        else:
-            parsed = parse_cell(raw, column, sheet_tz=sheet_tz)
-        add_value(parsed.value)
-        add_problem(parsed.problem)
+    values, notes = parse_column_notes(raws, column, sheet_tz=sheet_tz)
+    problems: list[str | None] = [None] * len(values)
+    for position, note in notes.items():
+        problems[position] = note
     return values, problems
 
 
-def _plainly_fine(raw: object, kind: str) -> bool:
-    """Whether an already-typed value needs no work at all (the common case in a workbook)."""
-    if kind == "int":
-        return -_INT_LIMIT < raw < _INT_LIMIT  # type: ignore[operator]
-    if kind == "time":
-        return not raw.microsecond and raw.tzinfo is None  # type: ignore[attr-defined]
-    if kind == "datetime":
-        return (
-            raw.tzinfo is None  # type: ignore[attr-defined]
-            and not raw.microsecond  # type: ignore[attr-defined]
-            and MIN_YEAR <= raw.year <= MAX_YEAR  # type: ignore[attr-defined]
+def parse_column_notes(
+    raws: Sequence, column: Column, *, sheet_tz: str | None = None
+) -> tuple[list, dict[int, str]]:
+    """parse_column with the notes as {position: note}, in order (most cells have none)."""
+    kind = column.type
+    if kind == "text":
+        values = [(r.strip() or None) if r.__class__ is str else r for r in raws]
+        # Counting the kinds of cells runs in C; most text columns hold only text and blanks.
+        only_text = set(map(type, raws)) <= {str, type(None)}
+        todo = (
+            []
+            if only_text
+            else [i for i, r in enumerate(raws) if r is not None and r.__class__ is not str]
         )
-    return MIN_YEAR <= raw.year <= MAX_YEAR  # type: ignore[attr-defined]
+    else:
+        values = list(raws)  # typed cells that need no work stay as they are
+        todo = _needing_a_look(values, kind)
+    notes: dict[int, str] = {}
+    seen: dict[str, Parsed] = {}
+    serials: list[int] = []
+    moments = kind in ("date", "datetime")
+    for i in todo:
+        raw = values[i]
+        cls = raw.__class__
+        if cls is str:
+            parsed = seen.get(raw)
+            if parsed is None:
+                parsed = seen[raw] = parse_cell(raw, column, sheet_tz=sheet_tz)
+        elif moments and (cls is float or cls is int) and _SERIAL_MIN <= raw < _SERIAL_MAX:
+            serials.append(i)  # every Google date cell is a serial: read them all at once below
+            continue
+        else:
+            parsed = parse_cell(raw, column, sheet_tz=sheet_tz)
+        values[i] = parsed.value
+        if parsed.problem is not None:
+            notes[i] = parsed.problem
+    if serials:
+        _read_serials(values, notes, serials, column, sheet_tz)
+        notes = dict(sorted(notes.items()))
+    return values, notes
+
+
+def _needing_a_look(raws: list, kind: str) -> list[int]:
+    """Positions of the cells of a typed column that are not already what the column holds."""
+    lo, hi = MIN_YEAR, MAX_YEAR
+    if kind == "datetime":
+        cls = dt.datetime
+        return [
+            i
+            for i, r in enumerate(raws)
+            if r is not None
+            and not (
+                r.__class__ is cls and r.tzinfo is None and not r.microsecond and lo <= r.year <= hi
+            )
+        ]
+    if kind == "date":
+        cls = dt.date
+        return [
+            i
+            for i, r in enumerate(raws)
+            if r is not None and not (r.__class__ is cls and lo <= r.year <= hi)
+        ]
+    if kind == "time":
+        cls = dt.time
+        return [
+            i
+            for i, r in enumerate(raws)
+            if r is not None and not (r.__class__ is cls and not r.microsecond and r.tzinfo is None)
+        ]
+    if kind == "int":
+        if (
+            raws
+            and set(map(type, raws)) == {int}
+            and -_INT_LIMIT < min(raws) <= max(raws) < _INT_LIMIT
+        ):
+            return []  # a column of whole numbers, all in range: checked in C
+        return [
+            i
+            for i, r in enumerate(raws)
+            if r is not None and not (r.__class__ is int and -_INT_LIMIT < r < _INT_LIMIT)
+        ]
+    return [i for i, r in enumerate(raws) if r is not None]
+
+
+def _read_serials(
+    values: list, notes: dict[int, str], where: list[int], column: Column, sheet_tz: str | None
+) -> None:
+    """Date serials (days since 1899-12-30) as moments, by whole arrays; a year out of range
+    gets parse_cell's note."""
+    seconds = np.rint(np.array([values[i] for i in where], dtype=float) * 86400)
+    stamps = (_SERIAL_EPOCH64 + seconds.astype("timedelta64[s]")).astype(object)
+    as_date = column.type == "date"
+    for i, moment in zip(where, stamps, strict=True):
+        if MIN_YEAR <= moment.year <= MAX_YEAR:
+            values[i] = moment.date() if as_date else moment
+            continue
+        parsed = parse_cell(values[i], column, sheet_tz=sheet_tz)
+        values[i] = parsed.value
+        if parsed.problem is not None:
+            notes[i] = parsed.problem

@@ -11,11 +11,13 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
+import numpy as np
 import pandas as pd
 
 from journaldesk.errors import StructureError
-from journaldesk.sheet.cells import parse_column
+from journaldesk.sheet.cells import parse_column_notes
 from journaldesk.sheet.grid import Snapshot, TabData, column_letter
 from journaldesk.sheet.schema import Schema, Tab
 from journaldesk.sheet.textfmt import LATIN, LOOKALIKES
@@ -195,46 +197,52 @@ def parse_tab(data: TabData | None, tab: Tab, *, sheet_tz: str | None = None) ->
     rows = data.rows
     col_index = find_headers(rows[0] if rows else [], tab)
     body = rows[1:]
-    index = pd.RangeIndex(2, len(body) + 2, name="row")
+    n = len(body)
+    index = pd.RangeIndex(2, n + 2, name="row")
+    cells = _columns(body, [col_index[c.field] - 1 for c in tab.columns])
 
-    raw_columns: dict[str, list] = {}
-    value_columns: dict[str, list] = {}
-    problem_columns: dict[str, list[str | None]] = {}
-    filled = pd.Series(False, index=index)
-    for column in tab.columns:
-        position = col_index[column.field] - 1
-        raws = [row[position] if position < len(row) else None for row in body]
-        values, problems = parse_column(raws, column, sheet_tz=sheet_tz)
-        raw_columns[column.field] = raws
-        value_columns[column.field] = values
-        problem_columns[column.field] = problems
-        # A cell counts as filled when it gave a value or a note; whitespace gives neither.
-        filled |= _present(values, index) | _present(problems, index)
+    # One (column, row) block per frame, filled row by contiguous row: pandas takes it as its
+    # own storage, with no copy column by column.
+    raw_block = np.empty((len(tab.columns), n), dtype=object)
+    value_block = np.empty((len(tab.columns), n), dtype=object)
+    note_columns: dict[str, dict[int, str]] = {}
+    for j, column in enumerate(tab.columns):
+        raws = cells[col_index[column.field] - 1]
+        values, notes = parse_column_notes(raws, column, sheet_tz=sheet_tz)
+        raw_block[j] = raws
+        value_block[j] = values
+        note_columns[column.field] = notes
+    # A cell counts as filled when it gave a value or a note; whitespace gives neither.
+    value_present = pd.notna(value_block)
+    filled = value_present.any(axis=0) if len(tab.columns) else np.zeros(n, dtype=bool)
+    for notes in note_columns.values():
+        filled[list(notes)] = True
 
     problems_by_row: dict[int, list[str]] = {}
     for column in tab.columns:
         if column.owner == "derived":
             continue  # the job rewrites these cells: what a person typed there is no question
-        problems = problem_columns[column.field]
-        for position, note in enumerate(problems):
-            if note is not None:
-                problems_by_row.setdefault(position + 2, []).append(note)
+        for position, note in note_columns[column.field].items():
+            problems_by_row.setdefault(position + 2, []).append(note)
 
     required = [c for c in tab.columns if c.required]
     if required:
         missing_by_row: dict[int, list[str]] = {}
         for column in required:
             # Empty in a row that has something else; an unreadable cell already has its note.
-            values = _present(value_columns[column.field], index)
-            noted = _present(problem_columns[column.field], index)
-            for row in index[(filled & ~values & ~noted).to_numpy()]:
-                missing_by_row.setdefault(int(row), []).append(column.header)
+            missing = filled & ~value_present[tab.fields.index(column.field)]
+            missing[list(note_columns[column.field])] = False
+            for position in np.flatnonzero(missing):
+                missing_by_row.setdefault(int(position) + 2, []).append(column.header)
         for row, headers in missing_by_row.items():
             problems_by_row.setdefault(row, []).append(f"Не заполнено: {', '.join(headers)}")
 
-    keep = filled.to_numpy()
-    frame = pd.DataFrame(value_columns, index=index, columns=tab.fields, dtype=object)[keep]
-    raw = pd.DataFrame(raw_columns, index=index, columns=tab.fields, dtype=object)[keep]
+    if not filled.all():
+        index = index[filled]
+        value_block = value_block[:, filled]
+        raw_block = raw_block[:, filled]
+    frame = pd.DataFrame(value_block.T, index=index, columns=tab.fields, dtype=object, copy=False)
+    raw = pd.DataFrame(raw_block.T, index=index, columns=tab.fields, dtype=object, copy=False)
     return ParsedTab(
         tab=tab,
         frame=frame,
@@ -245,9 +253,17 @@ def parse_tab(data: TabData | None, tab: Tab, *, sheet_tz: str | None = None) ->
     )
 
 
-def _present(values: list, index: pd.Index) -> pd.Series:
-    # pandas' null check runs in C; a Python loop over 100k cells per column costs far more.
-    return pd.Series(values, index=index, dtype=object).notna()
+def _columns(body: list[list], positions: list[int]) -> dict[int, list]:
+    """The cells of the columns at these 0-based positions, one list per column (None past a
+    row's end: a store may leave trailing empty cells out)."""
+    shortest = min(map(len, body), default=0)
+    out: dict[int, list] = {}
+    for p in positions:
+        if p < shortest:
+            out[p] = list(map(itemgetter(p), body))  # every row reaches it: no check per row
+        else:
+            out[p] = [row[p] if p < len(row) else None for row in body]
+    return out
 
 
 def parse_snapshot(snap: Snapshot, schema: Schema, sheet_tz: str) -> dict[str, ParsedTab]:
