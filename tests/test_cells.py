@@ -504,3 +504,44 @@ def test_parse_cell_never_raises(raw, tz):
         assert result.value is None or result.problem is None or column.type in ("enum", "class")
         if result.problem is not None:
             assert result.problem.startswith(f"{column.header}: «")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(min_value=30_000, max_value=80_000, allow_nan=False),
+            st.integers(min_value=30_000, max_value=80_000),
+            # serials that end on half a second: rounded to the even second, as parse_cell does
+            st.integers(min_value=3_000_000_000, max_value=6_000_000_000).map(
+                lambda h: (h + 0.5) / 86400
+            ),
+            st.none(),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([RECEIVED, DATE_FROM]),
+)
+def test_a_column_of_serials_reads_as_parse_cell_reads_each(raws, column):
+    values, problems = parse_column(raws, column, sheet_tz="Europe/Simferopol")
+    expected = [parse_cell(raw, column, sheet_tz="Europe/Simferopol") for raw in raws]
+    assert values == [p.value for p in expected]
+    assert problems == [p.problem for p in expected]
+
+
+@pytest.mark.parametrize(
+    ("column", "raws"),
+    [
+        (NUMBER, [1, 2, 3, None, 7]),  # whole numbers only: checked without a look at each
+        (NUMBER, [1, 10**15, 3]),  # one past the limit still gets its note
+        (NUMBER, [True, 1, 2]),
+        (DESCRIPTION, ["  a ", None, " ", "b"]),  # text only
+        (DESCRIPTION, ["a", 12, 1.5, dt.date(2021, 8, 19), True]),
+    ],
+)
+def test_typed_columns_read_as_parse_cell_reads_each(column, raws):
+    values, problems = parse_column(raws, column)
+    expected = [parse_cell(raw, column) for raw in raws]
+    assert values == [p.value for p in expected]
+    assert problems == [p.problem for p in expected]
+    assert [type(v) for v in values] == [type(p.value) for p in expected]
