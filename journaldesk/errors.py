@@ -19,6 +19,14 @@ class SettingsError(UserError):
     """A bad or missing setting."""
 
 
+class RecipientRefused(SettingsError):
+    """The mail server refused the recipients' addresses (a setting, or a person's address)."""
+
+    def __init__(self, message: str, recipients: list[str]) -> None:
+        super().__init__(message)
+        self.recipients = recipients
+
+
 class StructureError(UserError):
     """A missing tab or header: the sync stops before any write."""
 

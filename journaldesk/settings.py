@@ -373,6 +373,7 @@ INTAKE_FIELDS = (
     "topic",
     "description",
     "contact",
+    "email",
 )
 INTAKE_HEADERS: dict[str, str] = {
     "Отметка времени": "received_at",
@@ -384,6 +385,10 @@ INTAKE_HEADERS: dict[str, str] = {
     "Тема": "topic",
     "Опишите вопрос": "description",
     "Как с вами связаться": "contact",
+    # Google Forms' «Собирать адреса электронной почты» adds this column by itself.
+    "Адрес электронной почты": "email",
+    "Email Address": "email",
+    "Электронная почта": "email",
 }
 
 
@@ -400,6 +405,12 @@ class IntakeSettings(_Section):
         description="Свои вопросы формы и поле обращения для каждого (добавляются к обычным); "
         "поля: " + ", ".join(INTAKE_FIELDS),
         examples=['{"Ваш вопрос": description}'],
+    )
+    letters: bool = Field(
+        default=True,
+        description="Отвечать ли письмом «Ваше обращение № … принято» тем, кто оставил в форме "
+        "адрес эл. почты (нужна настроенная почта, раздел mail)",
+        examples=["false"],
     )
 
     @field_validator("headers")

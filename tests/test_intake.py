@@ -157,6 +157,11 @@ def test_bad_answers_become_requests_with_notes_and_formulas_stay_text(make_shee
     for name in ("Родитель 1", "Родитель 2"):
         row = by_who[name]
         assert len(row) > check and row[check], f"{name}: no note in «Проверка»"
+    # An empty question (the contact line alone in the description) is a request with a note.
+    empty = by_who["Родитель 3"]
+    assert empty[head.index(REQ.header("description"))] == "Как связаться: parent3@example.org"
+    assert "нет вопроса" in empty[check]
+    assert "нет вопроса" not in str(by_who["Родитель 4"][check] or "")
     description = head.index(REQ.header("description"))
     assert by_who["Родитель 5"][description].startswith(formula)
     assert by_who["Родитель 4"][description].startswith("я" * 5000)

@@ -24,7 +24,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from journaldesk.errors import OutsideFailure, SettingsError
+from journaldesk.errors import OutsideFailure, RecipientRefused, SettingsError
 from journaldesk.rules.privacy import mask_all
 from journaldesk.settings import Settings
 
@@ -185,9 +185,10 @@ class SmtpSender:
                 ) from None
             except smtplib.SMTPRecipientsRefused as exc:
                 refused = ", ".join(exc.recipients)
-                raise SettingsError(
+                raise RecipientRefused(
                     f"Почтовый сервер {self.where} отклонил адреса получателей: {refused}. "
-                    "Проверьте mail.recipients."
+                    "Проверьте mail.recipients.",
+                    list(exc.recipients),
                 ) from None
             except smtplib.SMTPSenderRefused:
                 raise SettingsError(

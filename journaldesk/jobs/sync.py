@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from journaldesk.jobs.replies import Mailer, ReplyRun, default_mailer, due_replies, send_replies
 from journaldesk.rules.intake import imported_keys, plan_imports, read_answers
 from journaldesk.rules.plan import (
     JOB_SYNC,
@@ -28,6 +29,7 @@ from journaldesk.rules.plan import (
     same_value,
 )
 from journaldesk.rules.privacy import mask_all
+from journaldesk.rules.reply import Reply
 from journaldesk.rules.requests import high_water_mark, local_now
 from journaldesk.settings import Settings
 from journaldesk.sheet.cells import parse_cell
@@ -83,6 +85,7 @@ class SyncReport:
     at_risk: int = 0
     overdue: int = 0
     imported: int = 0  # form answers that became requests
+    letters: int = 0  # letters sent to people who asked through the form
     notes: list[str] = field(default_factory=list)
 
     def summary_ru(self) -> str:
@@ -93,6 +96,7 @@ class SyncReport:
             f"строк с замечаниями: {self.problems}; "
             f"отложено до следующего запуска: {self.moved}; вызовов API: {self.api_calls}; "
             f"{decimal(self.seconds)} с"
+            + (f"; писем заявителям: {self.letters}" if self.letters else "")
         )
 
     def outcome_ru(self) -> str:
@@ -103,6 +107,7 @@ class SyncReport:
             f"{self.at_risk}, просрочено: {self.overdue}, строк с замечаниями: "
             f"{self.problems}, новых №: {self.new_numbers}."
             + (f" Отложено до следующего запуска: {self.moved}." if self.moved else "")
+            + (f" Писем заявителям отправлено: {self.letters}." if self.letters else "")
         )
 
 
@@ -385,15 +390,18 @@ def sync(
     now: dt.datetime,
     schema: Schema | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    mailer: Mailer | None = None,
 ) -> SyncReport:
-    """Run one sync against a store. Raises UserError/OutsideFailure; writes nothing on error."""
+    """Run one sync against a store. Raises UserError/OutsideFailure; writes nothing on error.
+    `mailer` (address -> Sender) replaces the mail settings for the letters to form answers."""
     schema = schema or load_schema()
     t0 = clock()
     report = SyncReport(started=now)
     with store.lock():
         calls0 = store.api_calls
         reading = read_and_plan(store, settings, now=now, schema=schema)
-        report = _write_plan(store, reading, schema, report, calls0, t0, clock, now)
+        letters = Letters(settings, mailer or default_mailer(settings), now)
+        report = _write_plan(store, reading, schema, report, calls0, t0, clock, now, letters)
         report.imported = import_answers(store, reading, settings, schema, now=now)
         if report.imported:
             report.wrote = True
@@ -401,6 +409,34 @@ def sync(
     # The command or the runner logs the run's one line; this detail is for debugging.
     log.debug("Синхронизация: %s", report.summary_ru())
     return report
+
+
+@dataclass
+class Letters:
+    """The letters to form answers one sync sends (see jobs.replies); off without a mailer."""
+
+    settings: Settings
+    mailer: Mailer | None
+    now: dt.datetime
+
+    def due(self, reading: Reading, schema: Schema) -> list[Reply]:
+        """The letters due by the plan (none when mail is off)."""
+        if self.mailer is None:
+            return []
+        return due_replies(reading.plan, reading.parsed, self.settings, schema, self.now)
+
+    def send(self, due: list[Reply], reading: Reading) -> ReplyRun:
+        """Send them; the rows that record them go into the sync's one write."""
+        if not due or self.mailer is None:
+            return ReplyRun()
+        return send_replies(
+            due,
+            reading.parsed["log"].frame,
+            self.settings,
+            at=local_now(self.now, reading.sheet_tz),
+            job=JOB_SYNC,
+            mailer=self.mailer,
+        )
 
 
 def import_answers(
@@ -465,8 +501,11 @@ def _write_plan(
     t0: float,
     clock: Callable[[], float],
     now: dt.datetime,
+    letters: Letters,
 ) -> SyncReport:
-    """Write what the plan wants: the aimed cells, the history and the Журнал row, in one call."""
+    """Write what the plan wants: the aimed cells, the history and the Журнал row, in one call.
+    The letters to form answers go just before it, and their records ride in it (at least once:
+    a write that fails sends them again next time; they never cost a call of their own)."""
     sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
     _count(report, plan, parsed)
     for key, rows in plan.unfound.items():
@@ -479,13 +518,18 @@ def _write_plan(
     report.notes += unchecked_notes(parsed)
     for text in report.notes:
         log.warning(text)
+    due = letters.due(reading, schema)
+    replies = None
     if not plan.pending and not plan.history:
-        return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
+        # Letters alone: sent first, so a failure that only repeats costs no call at all.
+        replies = letters.send(due, reading)
+        if not replies.history and not replies.journal:
+            return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
 
     # The log tabs grow by this run's rows: room is made in the re-read call.
     logs = {
-        parsed["changes"].tab.title: parsed["changes"].last_row + len(plan.history),
-        parsed["log"].tab.title: parsed["log"].last_row + 1,
+        parsed["changes"].tab.title: parsed["changes"].last_row + len(plan.history) + len(due),
+        parsed["log"].tab.title: parsed["log"].last_row + 2,
     }
     aimed = aim(store, plan.pending, parsed, schema, grow=logs)
     writes, report.moved = aimed.writes, aimed.skipped
@@ -495,17 +539,22 @@ def _write_plan(
     # history out, or the history would hold a request that never existed.
     unwritten = set(plan.requests.new_numbers.values()) - given
     history = [h for h in plan.history if h["number"] not in unwritten]
-    if not writes and not history:
+    if replies is None:
+        replies = letters.send(due, reading)
+    report.letters, report.notes = len(replies.sent), report.notes + replies.notes
+    if not writes and not history and not replies.journal:
         return _no_write(
             report, store.api_calls - calls0, clock() - t0, "всё отложено до следующего запуска"
         )
-    history_cells = append_cells(parsed["changes"], history)
+    history_cells = append_cells(parsed["changes"], history + replies.history)
     report.cells = len(writes)
     report.new_numbers = len(given)
     report.seconds = clock() - t0
     # The write itself is the last call: count it in the row that goes with it.
     report.api_calls = store.api_calls - calls0 + 1
-    journal = append_cells(parsed["log"], [journal_row(report, local_now(now, sheet_tz))])
+    # The sync's own row when it changed something; the letters' row when they did.
+    runs = [journal_row(report, local_now(now, sheet_tz))] if writes or history else []
+    journal = append_cells(parsed["log"], runs + replies.journal)
     if not land(store, aimed, history_cells + journal):
         report.moved = len(writes)
         return _no_write(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,9 +27,12 @@ from journaldesk.sheet.vocab import CHANNEL_FORM
 INTAKE_FIELD = "Форма"
 # «Канал» of a request that came from the form.
 FORM_CHANNEL = CHANNEL_FORM
-# Request fields an answer fills; «contact» has no column and goes into the description.
+# Request fields an answer fills; «contact» and «email» have no column and go into the
+# description, one labelled line each (where staff see them, and where the reply letter looks).
 REQUEST_FIELDS = ("requester", "role", "class_name", "topic", "description")
 CONTACT_LABEL = "Как связаться"
+EMAIL_LABEL = "Эл. почта"
+_CONTACT_LINES = ((EMAIL_LABEL, "email"), (CONTACT_LABEL, "contact"))
 
 
 def header_key(text: object) -> str:
@@ -144,10 +148,10 @@ def new_answers(answers: list[Answer], imported: Iterable[str]) -> list[Answer]:
 def request_row(answer: Answer) -> dict[str, object]:
     """The «Обращения» cells of an answer (text written as text: nothing typed is executed)."""
     row: dict[str, object] = {f: answer.values.get(f, "") for f in REQUEST_FIELDS}
-    contact = answer.values.get("contact", "")
-    if contact:
-        joined = f"{row['description']}\n{CONTACT_LABEL}: {contact}".strip()
-        row["description"] = joined
+    for label, name in _CONTACT_LINES:
+        value = answer.values.get(name, "")
+        if value:
+            row["description"] = f"{row['description']}\n{label}: {value}".strip()
     row["channel"] = FORM_CHANNEL
     if answer.received_at is not None:
         row["received_at"] = answer.received_at
@@ -179,3 +183,78 @@ def plan_imports(
         )
         out.answers.append(answer)
     return out
+
+
+# --- the description's contact lines: the reply letter's address, the notes ------------------
+
+# One mailbox: no spaces, commas or angle brackets (nothing that could add a second recipient or
+# a header); a domain of labels ending in a zone of two or more letters (Cyrillic ones too, .рф).
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}")
+# A word holding «@»: what a person meant as an address, well written or not.
+_AT_WORD = re.compile(r"[^\s,;:<>()\[\]\"'«»]*@[^\s,;:<>()\[\]\"'«»]*")
+
+
+def valid_address(text: str) -> bool:
+    """One e-mail address a letter can go to (local part in Latin letters, any domain)."""
+    local, at, domain = text.rpartition("@")
+    return (
+        bool(at)
+        and len(text) <= 254
+        and _LOCAL.fullmatch(local) is not None
+        and _DOMAIN.fullmatch(domain) is not None
+    )
+
+
+def contact_lines(description: object) -> dict[str, str]:
+    """The labelled contact lines an imported answer left in the description: label -> text."""
+    out: dict[str, str] = {}
+    for line in _text(description).splitlines():
+        for label, _ in _CONTACT_LINES:
+            head = f"{label}:"
+            if line.strip().startswith(head) and label not in out:
+                out[label] = line.strip()[len(head) :].strip()
+    return out
+
+
+def question_text(description: object) -> str:
+    """The description without the contact lines: what the person asked."""
+    heads = tuple(f"{label}:" for label, _ in _CONTACT_LINES)
+    lines = _text(description).splitlines()
+    return "\n".join(line for line in lines if not line.strip().startswith(heads)).strip()
+
+
+def reply_address(description: object) -> tuple[str | None, str | None]:
+    """(the address to write to, a malformed one): the e-mail line first, then «Как связаться».
+    A phone number is neither: no letter and nothing wrong."""
+    malformed = None
+    lines = contact_lines(description)
+    for label, _ in _CONTACT_LINES:
+        for word in _AT_WORD.findall(lines.get(label, "")):
+            word = word.rstrip(".")
+            if valid_address(word):
+                return word, None
+            malformed = malformed or word
+    return None, malformed
+
+
+def intake_notes(
+    channels: Iterable[object], descriptions: Iterable[object], rows: Iterable[int]
+) -> dict[int, list[str]]:
+    """«Проверка» notes of requests that came from the form: no question asked, or an e-mail
+    address the reply letter cannot go to."""
+    notes: dict[int, list[str]] = {}
+    for row, channel, description in zip(rows, channels, descriptions, strict=True):
+        if _text(channel) != FORM_CHANNEL:
+            continue
+        if not question_text(description):
+            notes.setdefault(int(row), []).append(
+                "Описание: в ответе формы нет вопроса — уточните его у заявителя"
+            )
+        address, malformed = reply_address(description)
+        if address is None and malformed:
+            notes.setdefault(int(row), []).append(
+                f"Описание: адрес эл. почты «{malformed}» написан с ошибкой — письмо о приёме "
+                "обращения на него не уйдёт; исправьте адрес в описании"
+            )
+    return notes

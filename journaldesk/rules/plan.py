@@ -20,6 +20,7 @@ from journaldesk.rules.audit import audit_rows, last_known
 from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, rooms_by_weekday
 from journaldesk.rules.calendar import build_calendar, calendar_notes, quarter_end_dates
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
+from journaldesk.rules.intake import intake_notes
 from journaldesk.rules.login_check import login_notes
 from journaldesk.rules.privacy import mask_all, password_notes
 from journaldesk.rules.requests import DeadlineRules, RequestPlan, local_now, plan_requests
@@ -261,6 +262,9 @@ def plan_sheet(
     plan.derived["consultation"] = bookings.desired
     plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
     for row, items in bookings.notes.items():
+        plan.notes.setdefault(row, []).extend(items)
+    form = intake_notes(req.frame["channel"], req.frame["description"], req.frame.index)
+    for row, items in form.items():
         plan.notes.setdefault(row, []).extend(items)
     for row, items in password_notes(req.frame["description"]).items():
         plan.notes.setdefault(row, []).extend(items)
