@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from xml.etree import ElementTree
 
 import pytest
@@ -105,3 +106,46 @@ def test_untouched_rows_are_copied_byte_for_byte() -> None:
     original = sheet(body, "A1:A5")
     got = patch(original, {5: {1: 50}})
     assert got.split(b'<row r="5"')[0] == original.split(b'<row r="5"')[0]
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["", '<!-- <row r="3"> -->', '<row spans="1:1" r="4"><c r="A4"><v>4</v></c></row>'],
+    ids=["plain", "comment", "number-not-first"],
+)
+def test_a_new_row_between_rows_goes_in_its_place(between: str) -> None:
+    body = (
+        '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
+        + between
+        + '<row r="5"><c r="A5"><v>5</v></c></row><row r="6"><c r="A6"><v>6</v></c></row>'
+    )
+    got = patch(sheet(body, None), {3: {1: "три"}, 6: {2: "шесть"}, 8: {1: 8}})
+    expected = {1: {"A1": "1"}, 2: {"A2": "2"}, 3: {"A3": "три"}, 5: {"A5": "5"}}
+    expected[6] = {"A6": "6", "B6": "шесть"}
+    expected[8] = {"A8": "8"}
+    if "spans" in between:
+        expected[4] = {"A4": "4"}
+    assert rows_of(got) == expected
+    numbers = [int(n) for n in re.findall(rb'<row[^>]*\br="(\d+)"', got)]
+    assert numbers == sorted(numbers)
+
+
+def test_rows_far_apart_in_a_long_sheet_are_patched_and_the_rest_kept() -> None:
+    """Longer than the patcher's read size, so rows are jumped over across reads."""
+    count = 12_000
+    filler = "текст " * 30
+    body = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>строка {r} {filler}</t></is></c></row>'
+        for r in range(1, count + 1)
+    )
+    original = sheet(body, None)
+    assert len(original) > 2 * (1 << 20)
+    edits = {2: {2: "б"}, 9_000: {1: "изменено"}, count + 3: {1: 7}}
+    got = patch(original, edits)
+    rows = rows_of(got)
+    assert rows[2] == {"A2": f"строка 2 {filler}", "B2": "б"}
+    assert rows[9_000] == {"A9000": "изменено"}
+    assert rows[count + 3] == {f"A{count + 3}": "7"}
+    assert len(rows) == count + 1
+    between = original.split(b'<row r="9000"')[0].split(b'<row r="3"')[1]
+    assert between in got

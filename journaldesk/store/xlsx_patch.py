@@ -729,8 +729,10 @@ def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes, last: i
 
     `last` is the last row the dimension names (0: unknown): rows past it are appends.
 
-    This loop meets every row of the sheet, so it stays within a few bytes.find calls per row.
-    A row's attributes are numbers and flags, so its start tag ends at the first '>'.
+    Rows before the next one to patch are jumped over by _skip_rows (a few byte searches per
+    buffer); the loop itself meets only the rows it cannot jump, so it stays within a few
+    bytes.find calls per row. A row's attributes are numbers and flags, so its start tag ends at
+    the first '>'.
     """
     row_open = b"<" + p + b"row"
     row_close = b"</" + p + b"row>"
@@ -741,6 +743,7 @@ def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes, last: i
         if last and rows[todo] > last:
             return _append_at_end(s, rows[todo], p, todo)
         s.compact()
+        _skip_rows(s, rows[todo], row_open, data_close)
         buf = s.buf
         at = buf.find(b"<", s.pos)
         gt = buf.find(b">", at) if at >= 0 else -1
@@ -788,6 +791,32 @@ def _patch_rows(s: _Stream, ctx: _RowContext, rows: list[int], p: bytes, last: i
     if s.copy_until(data_close) < 0:
         raise PackageError("sheetData is not closed")
     return todo
+
+
+def _skip_rows(s: _Stream, target: int, row_open: bytes, data_close: bytes) -> None:
+    """Move over the rows in the buffer that come before row `target` by byte search alone.
+
+    Rows stand in ascending order (Excel calls a sheet damaged otherwise), so every row before
+    the one tagged r="target", or before a row numbered below target, is one to copy as it is.
+    Nothing moves when a row in between has no number of its own, or a comment is in the way:
+    the loop of _patch_rows then walks them one by one.
+    """
+    buf, pos = s.buf, s.pos
+    numbered = row_open + b' r="'
+    found = buf.find(numbered + str(target).encode() + b'"', pos)
+    if found < 0:
+        found = buf.rfind(numbered, pos)
+        end = buf.find(b'"', found + len(numbered)) if found > pos else -1
+        digits = buf[found + len(numbered) : end] if end > 0 else b""
+        if not digits.isdigit() or int(digits) >= target:
+            return
+    if found <= pos:
+        return
+    if buf.count(row_open, pos, found) != buf.count(numbered, pos, found):
+        return
+    if buf.find(b"<!--", pos, found) >= 0 or buf.find(data_close, pos, found) >= 0:
+        return
+    s.pos = found
 
 
 _KEEP_BACK = 4 * _CHUNK  # how far back the last row is looked for before </sheetData>
