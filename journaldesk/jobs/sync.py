@@ -127,6 +127,18 @@ def _key(value: object) -> str:
     return str(value).replace("\xa0", " ").strip()
 
 
+def _row_keys(columns: list, rows: int | None = None) -> list[tuple[str, ...]]:
+    """The identity key of every row, from the columns of its identity cells (column by column:
+    text, by far the most common cell, is keyed without a call)."""
+    keyed = [
+        [v.replace("\xa0", " ").strip() if v.__class__ is str else _key(v) for v in column]
+        for column in columns
+    ]
+    if not keyed:
+        return [()] * (rows or 0)
+    return list(zip(*keyed, strict=True))
+
+
 def remap_rows(before: list[tuple[str, ...]], after: list[tuple[str, ...]]) -> dict[int, int]:
     """Map positions in `before` to positions in `after` by identity key.
 
@@ -196,11 +208,17 @@ def aim(
         out = {}
         for key in by_tab:
             p_tab = parsed[key]
-            ids, _, cols = layout[key]
-            columns = [p_tab.raw[f].to_numpy(dtype=object) for f in ids]
-            before = [tuple(map(_key, cells)) for cells in zip(*columns, strict=True)]
+            ids = layout[key][0]
+            before = _row_keys([p_tab.raw[f].to_numpy(dtype=object) for f in ids])
             rows = found[p_tab.tab.title].rows[1:]
-            after = [tuple(_key(v) for v in _pad(row, len(cols))[: len(ids)]) for row in rows]
+            width = [len(row) for row in rows]
+            after = _row_keys(
+                [
+                    [row[i] if i < n else None for row, n in zip(rows, width, strict=True)]
+                    for i in range(len(ids))
+                ],
+                len(rows),
+            )
             out[key] = remap_rows(before, after)
         return out
 
