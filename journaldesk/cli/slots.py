@@ -67,6 +67,7 @@ def week_agenda(
         day_from=day_from,
         day_to=day_to,
         schedule_rooms=rooms,
+        groups=bookings.groups,
         now=now,
     )
     return agenda_lines(days)

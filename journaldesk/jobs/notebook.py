@@ -273,6 +273,7 @@ def agenda_table(
         day_from=day_from,
         day_to=day_to,
         schedule_rooms=rooms,
+        groups=bookings.groups,
     )
     # Who booked is a person's name: shown only when the settings allow names (152-ФЗ).
     show_names = view.settings.show_names
@@ -285,8 +286,29 @@ def agenda_table(
             "Кабинет": d.room,
             "Свободных мест": d.free if d.sessions else None,
         }
-        if not d.bookings:
+        if not d.bookings and not d.groups:
             rows.append({**base, "Время": "", tab.header("number"): None})
+        for g in d.groups:
+            # A group session: one row per person coming (staff, not pupils), or one empty row.
+            when = f"{g.slot.start:%H:%M}–{g.slot.end:%H:%M}, групповое занятие, мест {g.places}"
+            for b in g.coming or (None,):
+                rows.append(
+                    {
+                        **base,
+                        "Время": when,
+                        tab.header("number"): None if b is None else b.number,
+                        **(
+                            {tab.header("topic"): b.topic, tab.header("status"): b.status}
+                            if b is not None
+                            else {}
+                        ),
+                        **(
+                            {tab.header("requester"): b.requester}
+                            if show_names and b is not None
+                            else {}
+                        ),
+                    }
+                )
         for b in d.bookings:
             rows.append(
                 {

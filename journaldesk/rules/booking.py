@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from journaldesk.rules.group import GroupSession
 from journaldesk.rules.worktime import (
     KIND_CANCELLED,
     REASON_OUTSIDE,
@@ -47,11 +48,12 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.cells import quote_raw
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, is_blank
-from journaldesk.sheet.vocab import MARKS_TOPICS, ON_HOLD, REJECTED, RESOLVED
+from journaldesk.sheet.vocab import GROUP_TOPICS, MARKS_TOPICS, ON_HOLD, REJECTED, RESOLVED
 
 __all__ = [
     "AgendaBooking",
     "AgendaDay",
+    "AgendaGroup",
     "BookingPlan",
     "BookingRules",
     "Slot",
@@ -258,6 +260,9 @@ class BookingPlan:
     notes: dict[int, list[str]] = field(default_factory=dict)
     rebooked: list[tuple[int, str, str]] = field(default_factory=list)  # (№, old, new)
     booked: list[tuple[int, str]] = field(default_factory=list)  # new bookings (№, label)
+    # The group sessions of «Календарь» and, by sheet row, the one each training request holds.
+    groups: list[GroupSession] = field(default_factory=list)
+    in_group: dict[int, GroupSession] = field(default_factory=dict)
 
 
 def _wall(now: dt.datetime, tz: str) -> dt.datetime:
@@ -412,6 +417,14 @@ class _Grid:
             if count >= self.quota.get(sid, 0):
                 self._close(self.sessions, sid)
 
+    def block(self, start_m: np.ndarray, end_m: np.ndarray) -> None:
+        """Close every slot that overlaps one of these spans (the group sessions' time)."""
+        lo = np.searchsorted(self.ends, start_m, side="right")
+        hi = np.searchsorted(self.starts, end_m, side="left")
+        for i, j in zip(lo, hi, strict=True):
+            for k in range(int(i), int(j)):
+                self.parent[k] = k + 1
+
     def _close(self, keys: np.ndarray, key: int) -> None:
         """Close every slot whose day (or session) is `key`; keys are sorted."""
         lo = np.searchsorted(keys, key, side="left")
@@ -452,6 +465,7 @@ class _Grid:
 
 LATE = "запись позже срока: свободных мест до срока нет"
 LATE_TYPED = "запись позже срока"
+LATE_GROUP = "запись позже срока: до срока нет группового занятия со свободными местами"
 
 
 @dataclass
@@ -497,8 +511,10 @@ def _sort_slots(
     open_: np.ndarray,
     calendar: WorkCalendar,
     now_m: float,
+    fixed: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> None:
-    """Which slots stay, which are freed and which move to another day."""
+    """Which slots stay, which are freed and which move to another day (a place in a group
+    session that is still in «Календарь» never moves)."""
     reasons: dict[dt.date, str | None] = {}
     for pos, slot in c.slot_of.items():
         assert slot is not None
@@ -511,7 +527,7 @@ def _sort_slots(
             else:
                 c.kept.append(pos)  # history
             continue
-        if open_[pos] and c.cells[pos].own_form and future:
+        if open_[pos] and c.cells[pos].own_form and future and pos not in fixed:
             day = slot.start.date()
             if day not in reasons:
                 reasons[day] = calendar.closed_reason(day)
@@ -599,6 +615,88 @@ def _marks_first(topics: pd.Series, today: dt.date, quarter_ends: Sequence[dt.da
     return topics.isin(MARKS_TOPICS).to_numpy()
 
 
+class _GroupSeats:
+    """The group sessions with their places taken (a place in one is a cell holding its time)."""
+
+    def __init__(
+        self, groups: Sequence[GroupSession], tz: str, rooms: dict[int, str], rules: BookingRules
+    ) -> None:
+        self.tz = tz
+        self.groups: list[GroupSession] = []
+        self.rooms: list[str] = []
+        seen = set()
+        for g in sorted(groups, key=lambda g: (g.start, g.row)):
+            room = (
+                normalize_room(g.room)
+                or rooms.get(g.start.weekday(), "")
+                or normalize_room(rules.room)
+            )
+            # Two rows at the same time in the same room would be one cell text: the first
+            # row is the session (group_notes flags the other).
+            if (g.start, room) not in seen:
+                seen.add((g.start, room))
+                self.groups.append(g)
+                self.rooms.append(room)
+        self.by_start: dict[dt.datetime, list[int]] = {}
+        for i, g in enumerate(self.groups):
+            self.by_start.setdefault(g.start, []).append(i)
+        self.taken = [0] * len(self.groups)
+        self.starts = _to_minutes([g.start for g in self.groups], tz)
+        self.ends = _to_minutes([g.end for g in self.groups], tz)
+
+    def find(self, slot: Slot) -> int | None:
+        """The group session a slot stands for: the same start (and room, when two share it)."""
+        found = self.by_start.get(slot.start, [])
+        if len(found) > 1 and slot.room:
+            found = [i for i in found if self.rooms[i] == slot.room] or found
+        return found[0] if found else None
+
+    def seat(self, i: int) -> None:
+        self.taken[i] += 1
+
+    def take(self, after: float) -> int | None:
+        """A place in the earliest session starting at or after `after` that has one."""
+        for i, g in enumerate(self.groups):
+            if self.starts[i] >= after and self.taken[i] < g.places:
+                self.taken[i] += 1
+                return i
+        return None
+
+    def slot(self, i: int) -> Slot:
+        g = self.groups[i]
+        return Slot(g.start, g.end, self.rooms[i])
+
+    def start_m(self, i: int) -> float:
+        return self.starts[i]
+
+    def spans(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(np.asarray(self.starts, dtype=float), kind="stable")
+        return (
+            np.asarray(self.starts, dtype=float)[order],
+            np.asarray(self.ends, dtype=float)[order],
+        )
+
+    def overfull_notes(
+        self,
+        held: dict[int, int],
+        open_: np.ndarray,
+        numbers: np.ndarray,
+        rows: pd.Index,
+        note: Callable[[int, str], None],
+    ) -> None:
+        """A session holding more requests than places (typed by hand): said on each open one."""
+        for i, g in enumerate(self.groups):
+            if self.taken[i] <= g.places:
+                continue
+            for pos, j in held.items():
+                if j == i and open_[pos]:
+                    note(
+                        pos,
+                        f"{HEADER}: на групповое занятие {self.slot(i).label()} записано "
+                        f"{self.taken[i]} при {g.places} местах",
+                    )
+
+
 def plan_bookings(
     requests: pd.DataFrame,
     current: pd.Series,
@@ -610,11 +708,16 @@ def plan_bookings(
     schedule_rooms: dict[int, str],
     due: np.ndarray | pd.Series | None = None,
     quarter_ends: Sequence[dt.date] = (),
+    groups: Sequence[GroupSession] = (),
 ) -> BookingPlan:
     """The «Консультация» text every request row should hold, with notes and moved bookings.
 
     In the week before a quarter end (`quarter_ends`, the «Конец четверти» rows of «Календарь»)
     the requests about marks (2.3, 2.4) go first in the queue, then the rest by deadline.
+
+    Training requests (GROUP_TOPICS) take a place in the earliest group session of `groups`
+    with a free place (never more than its places); only when no group session ahead has one do
+    they get an individual slot. The group sessions' time is never cut into individual slots.
 
     `requests` is RequestPlan.effective (index: sheet row; number, received_at, topic, status),
     `current` the raw «Консультация» cells by sheet row, `due` each row's deadline in minutes
@@ -645,7 +748,22 @@ def plan_bookings(
     c.starts_m = dict(zip(with_slot, _to_minutes(parsed, tz), strict=True))
     ends = [c.slot_of[p].end for p in with_slot]  # type: ignore[union-attr]
     c.ends_m = dict(zip(with_slot, _to_minutes(ends, tz), strict=True))
-    _sort_slots(c, closed=closed, waiting=waiting, open_=open_, calendar=calendar, now_m=now_m)
+    group_topic = requests["topic"].isin(GROUP_TOPICS).to_numpy()
+    sessions = _GroupSeats(groups, tz, rooms, rules)
+    held = {
+        p: g
+        for p, slot in c.slot_of.items()
+        if group_topic[p] and (g := sessions.find(slot)) is not None  # type: ignore[arg-type]
+    }
+    _sort_slots(
+        c, closed=closed, waiting=waiting, open_=open_, calendar=calendar, now_m=now_m,
+        fixed=set(held),
+    )  # fmt: skip
+    in_group = {p: held[p] for p in c.kept if p in held}
+    c.kept = [p for p in c.kept if p not in held]
+    for g in in_group.values():
+        sessions.seat(g)
+    sessions.overfull_notes(in_group, open_, numbers, rows, note)
 
     k_start = np.array([c.starts_m[p] for p in c.kept], dtype=float)
     k_end = np.array([c.ends_m[p] for p in c.kept], dtype=float)
@@ -681,21 +799,48 @@ def plan_bookings(
             )
             for p in queue
         ]
-        grid = _Grid(calendar, rules, float(after.min()))
-        grid.occupy(k_start, k_end, [c.slot_of[p].start for p in c.kept])  # type: ignore[union-attr]
-        booked, rebooked = _book_queue(
-            c, queue, after=after, due=due_m, keys=keys, grid=grid, calendar=calendar,
-            rules=rules, rooms=rooms, numbers=numbers, note=note,
-        )  # fmt: skip
+        order = sorted(range(len(queue)), key=keys.__getitem__)
+        rest = []
+        for i in order:
+            pos = queue[i]
+            g = sessions.take(float(after[i])) if group_topic[pos] else None
+            if g is None:
+                rest.append(i)
+                continue
+            in_group[pos] = g
+            slot = sessions.slot(g)
+            c.desired[pos] = slot.label()
+            c.slot_of[pos] = slot
+            c.starts_m[pos] = sessions.start_m(g)
+            if pos in c.rebook:
+                rebooked.append((_int(numbers[pos]), str(c.raw[pos]), slot.label()))
+            else:
+                booked.append((_int(numbers[pos]), slot.label()))
+        if rest:
+            grid = _Grid(calendar, rules, float(min(after[i] for i in rest)))
+            grid.block(*sessions.spans())
+            grid.occupy(k_start, k_end, [c.slot_of[p].start for p in c.kept])  # type: ignore[union-attr]
+            more, moved = _book_queue(
+                c, [queue[i] for i in rest], after=after[rest], due=due_m,
+                keys=[keys[i] for i in rest], grid=grid, calendar=calendar, rules=rules,
+                rooms=rooms, numbers=numbers, note=note,
+            )  # fmt: skip
+            booked += more
+            rebooked += moved
 
-    own = {p for p in c.kept if c.cells[p].own_form} | set(queue)
+    own = {p for p in [*c.kept, *held] if c.cells[p].own_form} | set(queue)
     live = [p for p in c.slot_of if open_[p] and not waiting[p] and c.desired[p] is not None]
-    _late_notes(c, live, due_m, own, note)
+    _late_notes(c, [p for p in live if p not in in_group], due_m, own, note)
+    for pos in live:
+        if pos in in_group and np.isfinite(due_m[pos]) and c.starts_m[pos] >= due_m[pos]:
+            note(pos, f"{HEADER}: {LATE_GROUP if pos in own else LATE_TYPED}")
     return BookingPlan(
         desired=pd.Series(c.desired, index=rows, dtype=object),
         notes=notes,
         rebooked=sorted(rebooked),
         booked=sorted(booked),
+        groups=list(groups),
+        in_group={int(rows[p]): sessions.groups[g] for p, g in in_group.items()},
     )
 
 
@@ -775,6 +920,15 @@ class AgendaBooking:
 
 
 @dataclass(frozen=True)
+class AgendaGroup:
+    """A group session of the day and who is coming (staff names: they are not pupils)."""
+
+    slot: Slot
+    places: int
+    coming: tuple[AgendaBooking, ...]
+
+
+@dataclass(frozen=True)
 class AgendaDay:
     """One day of the agenda: its sessions (naive local), or why it has none; its bookings."""
 
@@ -785,6 +939,7 @@ class AgendaDay:
     bookings: tuple[AgendaBooking, ...]
     places: int  # places in the day's slots (capacity x slots, within the daily cap)
     free: int  # of them still free
+    groups: tuple[AgendaGroup, ...] = ()
 
 
 def _text(value: object) -> str:
@@ -801,9 +956,11 @@ def agenda(
     day_to: dt.date,
     schedule_rooms: dict[int, str] | None = None,
     now: dt.datetime | None = None,
+    groups: Sequence[GroupSession] = (),
 ) -> list[AgendaDay]:
     """Every day of day_from..day_to: its sessions or the reason it has none, its booked slots
-    (request №, topic, requester) and the free places left (none before `now` when given)."""
+    (request №, topic, requester), its group sessions with who is coming, and the free places
+    left (none before `now` when given; a group session's time has no individual places)."""
     b = rules
     now_local = None if now is None else _wall(now, calendar.tz)
     rooms = {d: normalize_room(r) for d, r in (schedule_rooms or {}).items()}
@@ -815,6 +972,7 @@ def agenda(
         cell = _read_cell(value, day_from.year, b.slot_minutes, rooms)
         if cell.slot is not None and day_from <= cell.slot.start.date() <= day_to:
             by_day.setdefault(cell.slot.start.date(), []).append((int(row), cell.slot))
+    seats = _GroupSeats(groups, calendar.tz, rooms, rules)
 
     length = dt.timedelta(minutes=b.slot_minutes)
     step = dt.timedelta(minutes=b.slot_minutes + b.buffer_minutes)
@@ -824,31 +982,42 @@ def agenda(
         sessions = tuple(
             (a.replace(tzinfo=None), z.replace(tzinfo=None)) for a, z in calendar.sessions(day, day)
         )
+        todays_groups = [i for i, g in enumerate(seats.groups) if g.start.date() == day]
         grid: list[tuple[dt.datetime, dt.datetime]] = []
         for a, z in sessions:
             t = a
             while t + length <= z:
-                grid.append((t, t + length))
+                if not any(
+                    seats.groups[i].start < t + length and t < seats.groups[i].end
+                    for i in todays_groups
+                ):
+                    grid.append((t, t + length))
                 t += step
         booked = sorted(
             by_day.get(day, []),
             key=lambda item: (item[1].start, _sort_number(requests.at[item[0], "number"])),
         )
         items = []
+        coming: dict[int, list[AgendaBooking]] = {i: [] for i in todays_groups}
         for row, slot in booked:
             r = requests.loc[row]
             number = pd.to_numeric(r.get("number"), errors="coerce")
-            items.append(
-                AgendaBooking(
-                    slot=slot,
-                    row=row,
-                    number=None if pd.isna(number) else int(number),
-                    topic=_text(r.get("topic")),
-                    requester=_text(r.get("requester")),
-                    status=_text(r.get("status")),
-                    outside=not any(a <= slot.start and slot.end <= z for a, z in sessions),
-                )
+            group = seats.find(slot) if r.get("topic") in GROUP_TOPICS else None
+            item = AgendaBooking(
+                slot=slot,
+                row=row,
+                number=None if pd.isna(number) else int(number),
+                topic=_text(r.get("topic")),
+                requester=_text(r.get("requester")),
+                status=_text(r.get("status")),
+                outside=group is None
+                and not any(a <= slot.start and slot.end <= z for a, z in sessions),
             )
+            if group is not None:
+                coming[group].append(item)
+            else:
+                items.append(item)
+        booked = [(row, slot) for row, slot in booked if any(i.row == row for i in items)]
         places = len(grid) * b.capacity
         free = sum(
             max(0, b.capacity - sum(1 for _, s in booked if s.start < e and s.end > g))
@@ -867,6 +1036,10 @@ def agenda(
                 bookings=tuple(items),
                 places=places,
                 free=free,
+                groups=tuple(
+                    AgendaGroup(seats.slot(i), seats.groups[i].places, tuple(coming[i]))
+                    for i in todays_groups
+                ),
             )
         )
         day += dt.timedelta(days=1)
@@ -890,7 +1063,7 @@ def agenda_lines(days: list[AgendaDay]) -> list[str]:
     lines = [f"Консультации с {days[0].day:%d.%m.%Y} по {days[-1].day:%d.%m.%Y}"]
     total_booked = total_free = 0
     for d in days:
-        if not d.sessions and not d.bookings and d.day.weekday() >= 5:
+        if not d.sessions and not d.bookings and not d.groups and d.day.weekday() >= 5:
             continue
         if d.sessions:
             hours = ", ".join(f"{a:%H:%M}{DASH}{z:%H:%M}" for a, z in d.sessions)
@@ -920,7 +1093,26 @@ def agenda_lines(days: list[AgendaDay]) -> list[str]:
             lines.append(line)
         if d.sessions and not d.bookings:
             lines.append("  записей нет")
+        for group in d.groups:
+            lines.extend(_group_lines(group))
     lines.append(f"Всего записано: {total_booked}, свободных мест: {total_free}.")
+    return lines
+
+
+def _group_lines(group: AgendaGroup) -> list[str]:
+    """«Групповое занятие 15:00–16:30, каб. 21: записано 2 из 8» and one line per person."""
+    s = group.slot
+    where = f", {_room_text(s.room)}" if s.room else ""
+    lines = [
+        f"  Групповое занятие {s.start:%H:%M}{DASH}{s.end:%H:%M}{where}: "
+        f"записано {len(group.coming)} из {group.places}"
+    ]
+    for item in group.coming:
+        number = f"№ {item.number}" if item.number is not None else "без №"
+        line = f"    {item.requester or 'заявитель не указан'} ({number})"
+        if item.status in (RESOLVED, REJECTED):
+            line += f" — {item.status.lower()}"
+        lines.append(line)
     return lines
 
 

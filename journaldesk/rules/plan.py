@@ -20,6 +20,7 @@ from journaldesk.rules.audit import audit_rows, last_known
 from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, rooms_by_weekday
 from journaldesk.rules.calendar import build_calendar, calendar_notes, quarter_end_dates
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
+from journaldesk.rules.group import group_notes, group_sessions, trained_on
 from journaldesk.rules.intake import intake_notes
 from journaldesk.rules.login_check import login_notes
 from journaldesk.rules.privacy import mask_all, password_notes
@@ -248,6 +249,8 @@ def plan_sheet(
         sheet_tz=sheet_tz,
         audit_known=known,
     )
+    cal = parsed["calendar"]
+    groups = group_sessions(cal.frame)
     bookings = plan_bookings(
         plan.effective,
         req.raw["consultation"],
@@ -258,6 +261,7 @@ def plan_sheet(
         schedule_rooms=rooms_by_weekday(parsed["schedule"].frame),
         due=plan.due_minutes,
         quarter_ends=quarter_end_dates(parsed["calendar"].frame),
+        groups=groups,
     )
     plan.derived["consultation"] = bookings.desired
     plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
@@ -276,8 +280,10 @@ def plan_sheet(
     pending = diff_tab(req, plan.fills, sheet_tz=sheet_tz, only_if_empty=True)
     pending += diff_tab(req, plan.derived, sheet_tz=sheet_tz, only_if_empty=False)
 
-    cal = parsed["calendar"]
-    checks["calendar"] = _checks(cal.frame.index, calendar_notes(cal.frame, now=now), cal)
+    cal_notes = calendar_notes(cal.frame, now=now)
+    for row, items in group_notes(cal.frame).items():
+        cal_notes.setdefault(row, []).extend(items)
+    checks["calendar"] = _checks(cal.frame.index, cal_notes, cal)
     pending += diff_tab(
         cal, checks["calendar"].to_frame("check"), sheet_tz=sheet_tz, only_if_empty=False
     )
@@ -296,6 +302,18 @@ def plan_sheet(
         {"state": con_rows["state"], "check": checks["consent"]}, index=con.frame.index
     )
     pending += diff_tab(con, con_desired, sheet_tz=sheet_tz, only_if_empty=False)
+
+    # «Обучение пройдено» from the group sessions attended, only into empty cells.
+    staff = parsed["staff"]
+    trained = trained_on(
+        plan.effective,
+        bookings.in_group,
+        staff.frame,
+        now=local_now(now, settings.timezone).replace(tzinfo=None),
+    )
+    pending += diff_tab(
+        staff, trained.to_frame("trained_on"), sheet_tz=sheet_tz, only_if_empty=True
+    )
 
     history = audit_rows(
         plan.effective, audit_frame, at=local_now(now, sheet_tz), job=JOB_SYNC, known=known

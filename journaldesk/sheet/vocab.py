@@ -56,11 +56,18 @@ KIND_VACATION = _value("calendar_kind", "Каникулы")
 KIND_CANCELLED = _value("calendar_kind", "Нет консультаций")
 KIND_EXTRA = _value("calendar_kind", "Доп. консультация")
 KIND_QUARTER_END = _value("calendar_kind", "Конец четверти")
+KIND_GROUP = _value("calendar_kind", "Групповое занятие")  # training for several teachers (2.1)
 CALENDAR_KINDS = _all(
-    "calendar_kind", KIND_HOLIDAY, KIND_VACATION, KIND_CANCELLED, KIND_EXTRA, KIND_QUARTER_END
+    "calendar_kind",
+    KIND_HOLIDAY,
+    KIND_VACATION,
+    KIND_CANCELLED,
+    KIND_EXTRA,
+    KIND_QUARTER_END,
+    KIND_GROUP,
 )
-# Markers in «Календарь» that open or close nothing.
-MARKER_KINDS = (KIND_QUARTER_END,)
+# Rows of «Календарь» that open or close no consultation time.
+MARKER_KINDS = (KIND_QUARTER_END, KIND_GROUP)
 
 # Заявление, Согласие на обработку ПД (Согласия)
 APP_NOT_ISSUED = _value("application", "Не выдано")
@@ -127,6 +134,9 @@ TOPICS = tuple(_ENUMS["topic"])
 
 # The topics a rule of the service singles out (the regulation's section IV and 2.3–2.4).
 TOPIC_LOST_LOGIN = _value("topic", "Утерян логин или пароль")
+# Training (2.1) is given in group sessions («Групповое занятие» in «Календарь»).
+TOPIC_TRAINING = _value("topic", "Обучение работе в ЭЖ")
+GROUP_TOPICS = (TOPIC_TRAINING,)
 TOPIC_CURRENT_MARKS = _value("topic", "Текущие отметки")
 TOPIC_FINAL_MARKS = _value("topic", "Итоговые отметки")
 MARKS_TOPICS = (TOPIC_CURRENT_MARKS, TOPIC_FINAL_MARKS)
