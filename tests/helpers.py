@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,3 +111,24 @@ def field_values(store: Any, key: str, field: str) -> list[Any]:
     rows = tab_rows(store, key)
     col = rows[0].index(SCHEMA[key].header(field))
     return [r[col] if col < len(r) else None for r in rows[1:]]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def local_smtp(handler: Any, **options: Any) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with this handler, on a free port: the port."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

@@ -350,18 +350,12 @@ def test_the_summary_templates_show_the_section(template: str) -> None:
 
 @pytest.fixture
 def smtp_inbox():
-    from aiosmtpd.controller import Controller
-
-    from tests.test_notify import Inbox, free_port
+    from tests.helpers import local_smtp
+    from tests.test_notify import Inbox
 
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with local_smtp(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def test_each_teacher_gets_only_their_own_lessons(tmp_path: Path, smtp_inbox) -> None:

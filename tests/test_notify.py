@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from journaldesk.errors import OutsideFailure, SettingsError
@@ -25,16 +23,11 @@ from journaldesk.jobs.notify import (
     sender_from_settings,
 )
 from journaldesk.settings import Settings, parse_settings
+from tests.helpers import free_port, local_smtp
 
 PASSWORD = "s3cret-Pa55"
 RUSSIAN_PASSWORD = "Пароль-2026"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -60,19 +53,8 @@ def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=_authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
+    with local_smtp(inbox, authenticator=_authenticate, auth_require_tls=False) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def plain_sender(port: int, **kw: object) -> SmtpSender:

@@ -12,7 +12,6 @@ from email.message import EmailMessage
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 
 from journaldesk.errors import OutsideFailure
 from journaldesk.jobs.sync import read_and_plan, sync
@@ -22,8 +21,7 @@ from journaldesk.sheet.textfmt import moment
 from journaldesk.store.base import InitPlan
 from journaldesk.store.workbook import WorkbookStore
 from tests.conftest import Sheet
-from tests.helpers import REQ, SCHEMA, at, make_workbook, tab_rows
-from tests.test_notify import free_port
+from tests.helpers import REQ, SCHEMA, at, local_smtp, make_workbook, tab_rows
 
 NOW = at("01.12.2026 15:10")
 TAB = "Ответы на форму (1)"
@@ -75,22 +73,24 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with local_smtp(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
-def make_workbook_sheet(tmp_path):
-    """The workbook store alone (what does not depend on the store)."""
+def imported(tmp_path, smtp):
+    """`imported(rows)`: a workbook whose first sync took these form answers in (no letter yet:
+    the № and deadline come first), with settings mailing to the local server (None: no mail)."""
+    _, port = smtp
 
-    def make() -> Sheet:
+    def make(rows: list[list[object]], mail: bool = True) -> tuple[Sheet, object]:
         store, settings = make_workbook(tmp_path, {})
-        return Sheet("workbook", store, settings, lambda: WorkbookStore(settings.workbook_path))
+        sheet = Sheet("workbook", store, settings, lambda: WorkbookStore(settings.workbook_path))
+        settings = with_mail(settings, port) if mail else settings
+        add_answers(sheet.reopen(), rows)
+        first = sync(sheet.reopen(), settings, now=NOW)
+        assert first.imported == len(rows) and first.letters == 0
+        return sheet, settings
 
     return make
 
@@ -148,12 +148,9 @@ def expected_letter(number: int, due: dt.datetime, slot: object, topic: str) -> 
 # --- the whole way (Google: the call budget below) ------------------------------------------
 
 
-def test_letter_arrives_once_with_its_number_deadline_and_slot(make_workbook_sheet, smtp) -> None:
-    inbox, port = smtp
-    sheet = make_workbook_sheet()
-    settings = with_mail(sheet.settings, port)
-    add_answers(
-        sheet.reopen(),
+def test_letter_arrives_once_with_its_number_deadline_and_slot(imported, smtp) -> None:
+    inbox, _ = smtp
+    sheet, settings = imported(
         [
             answer(1, "anna1@example.org"),
             answer(
@@ -163,10 +160,8 @@ def test_letter_arrives_once_with_its_number_deadline_and_slot(make_workbook_she
                 stamp="01.12.2026 15:05:00",
             ),
             answer(3, "+7 978 000-00-03"),  # no e-mail: no letter
-        ],
+        ]
     )
-    first = sync(sheet.reopen(), settings, now=NOW)
-    assert first.imported == 3 and first.letters == 0  # the № and deadline come first
     assert inbox.messages == []
 
     second = sync(sheet.reopen(), settings, now=NOW)
@@ -231,17 +226,13 @@ def test_google_letters_ride_in_the_append_call(make_google_sheet, smtp) -> None
 
 @pytest.mark.parametrize("switch", ["no mail settings", "intake.letters: false"])
 def test_mail_not_configured_sends_nothing_and_writes_nothing_odd(
-    make_workbook_sheet, smtp, switch: str
+    imported, smtp, switch: str
 ) -> None:
-    inbox, port = smtp
-    sheet = make_workbook_sheet()
-    settings = sheet.settings
+    inbox, _ = smtp
+    sheet, settings = imported([answer(1, "anna1@example.org")], mail=switch != "no mail settings")
     if switch != "no mail settings":
-        settings = with_mail(settings, port)
         intake = settings.intake.model_copy(update={"letters": False})
         settings = settings.model_copy(update={"intake": intake})
-    add_answers(sheet.reopen(), [answer(1, "anna1@example.org")])
-    sync(sheet.reopen(), settings, now=NOW)
     assert sync(sheet.reopen(), settings, now=NOW).letters == 0
     assert not sync(sheet.reopen(), settings, now=NOW).wrote
     assert inbox.messages == []
@@ -249,12 +240,9 @@ def test_mail_not_configured_sends_nothing_and_writes_nothing_odd(
     assert journal(sheet.reopen(), "Письма заявителям") == []
 
 
-def test_malformed_address_gets_a_note_and_no_letter(make_workbook_sheet, smtp) -> None:
-    inbox, port = smtp
-    sheet = make_workbook_sheet()
-    settings = with_mail(sheet.settings, port)
-    add_answers(sheet.reopen(), [answer(1, "anna1@mail"), answer(2, "anna2@example.org")])
-    sync(sheet.reopen(), settings, now=NOW)
+def test_malformed_address_gets_a_note_and_no_letter(imported, smtp) -> None:
+    inbox, _ = smtp
+    sheet, settings = imported([answer(1, "anna1@mail"), answer(2, "anna2@example.org")])
     assert sync(sheet.reopen(), settings, now=NOW).letters == 1
     assert [r for r, _ in inbox.messages] == [["anna2@example.org"]]
     rows = tab_rows(sheet.reopen(), "requests")
@@ -265,13 +253,10 @@ def test_malformed_address_gets_a_note_and_no_letter(make_workbook_sheet, smtp) 
     assert not sync(sheet.reopen(), settings, now=NOW).wrote
 
 
-def test_refused_address_is_recorded_once_and_not_retried(make_workbook_sheet, smtp) -> None:
-    inbox, port = smtp
+def test_refused_address_is_recorded_once_and_not_retried(imported, smtp) -> None:
+    inbox, _ = smtp
     inbox.bad_rcpt = {"gone@example.org"}
-    sheet = make_workbook_sheet()
-    settings = with_mail(sheet.settings, port)
-    add_answers(sheet.reopen(), [answer(1, "gone@example.org"), answer(2, "anna2@example.org")])
-    sync(sheet.reopen(), settings, now=NOW)
+    sheet, settings = imported([answer(1, "gone@example.org"), answer(2, "anna2@example.org")])
     report = sync(sheet.reopen(), settings, now=NOW)
     assert report.letters == 1 and inbox.to("anna2@example.org")
     recorded = history(sheet.reopen(), LETTER_FIELD)
@@ -282,14 +267,9 @@ def test_refused_address_is_recorded_once_and_not_retried(make_workbook_sheet, s
     assert len(history(sheet.reopen(), LETTER_FIELD)) == 2
 
 
-def test_failing_server_leaves_no_record_and_the_next_sync_sends_once(
-    make_workbook_sheet, smtp
-) -> None:
-    inbox, port = smtp
-    sheet = make_workbook_sheet()
-    settings = with_mail(sheet.settings, port)
-    add_answers(sheet.reopen(), [answer(1, "anna1@example.org")])
-    sync(sheet.reopen(), settings, now=NOW)
+def test_failing_server_leaves_no_record_and_the_next_sync_sends_once(imported, smtp) -> None:
+    inbox, _ = smtp
+    sheet, settings = imported([answer(1, "anna1@example.org")])
     inbox.refuse = True
     failed = sync(sheet.reopen(), settings, now=NOW)  # the sync itself goes on
     assert failed.letters == 0
@@ -320,14 +300,9 @@ class RecordLost:
         return getattr(self._inner, name)
 
 
-def test_a_run_stopped_before_the_record_sends_again_at_least_once(
-    make_workbook_sheet, smtp
-) -> None:
-    inbox, port = smtp
-    sheet = make_workbook_sheet()
-    settings = with_mail(sheet.settings, port)
-    add_answers(sheet.reopen(), [answer(1, "anna1@example.org")])
-    sync(sheet.reopen(), settings, now=NOW)
+def test_a_run_stopped_before_the_record_sends_again_at_least_once(imported, smtp) -> None:
+    inbox, _ = smtp
+    sheet, settings = imported([answer(1, "anna1@example.org")])
     with pytest.raises(OutsideFailure):
         sync(RecordLost(sheet.reopen()), settings, now=NOW)
     assert len(inbox.messages) == 1 and history(sheet.reopen(), LETTER_FIELD) == []

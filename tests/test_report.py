@@ -9,14 +9,12 @@ import dataclasses
 import datetime as dt
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from journaldesk.cli import summary as cli_summary
@@ -39,6 +37,7 @@ from journaldesk.sheet.frames import ParsedTab, parse_tab
 from journaldesk.sheet.schema import load_schema
 from journaldesk.store import open_store
 from journaldesk.store.base import Snapshot, TabData
+from tests.helpers import local_smtp
 
 SCHEMA = load_schema()
 TZ = ZoneInfo("Europe/Simferopol")
@@ -187,12 +186,6 @@ def test_history_row_goes_over_the_weeks_row_and_empties_a_repeat() -> None:
 # --- the run: history, files, e-mail ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
@@ -206,13 +199,9 @@ class _Inbox:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox, port = _Inbox(), _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    inbox = _Inbox()
+    with local_smtp(inbox) as port:
         yield inbox, port
-    finally:
-        controller.stop()
 
 
 def _week_rows(snap: Snapshot, week: dt.date) -> list[list]:
