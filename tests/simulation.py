@@ -89,7 +89,7 @@ class YearReport:
             f"({self.journal_rows / per:.2f} per request); «Изменения» rows {self.change_rows} "
             f"({self.change_rows / per:.2f} per request)",
             f"sync seconds: start {self.sync_seconds_start:.3f}, end {self.sync_seconds_end:.3f}; "
-            f"workbook bytes: start {self.size_start}, end {self.size_end}",
+            f"sheet bytes (Google: values as JSON): start {self.size_start}, end {self.size_end}",
             f"quiet week: {self.quiet_week_syncs} syncs added «Журнал» {self.quiet_week_journal}, "
             f"«Изменения» {self.quiet_week_changes} rows",
             f"wall time {self.wall:.1f} s",

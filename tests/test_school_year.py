@@ -1,19 +1,27 @@
 """Three weeks of a school year, simulated (tests/simulation.py): syncs by the timetable, staff
 edits between them, every fault of the store (tests/simulation_stores.py) at least once; no
-invariant broken, and a quiet week adds (almost) nothing to «Журнал» and «Изменения».
-benchmarks/school_year.py runs the whole year."""
+invariant broken, and a quiet week adds (almost) nothing to «Журнал» and «Изменения». On both
+stores: the workbook, and Google through the local Sheets API server. benchmarks/school_year.py
+runs the whole year."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from tests import simulation_stores
 from tests.simulation import SchoolYear
 
 
-def test_three_weeks_of_syncs_edits_and_faults_break_no_invariant(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["workbook", "google"])
+def test_three_weeks_of_syncs_edits_and_faults_break_no_invariant(
+    tmp_path: Path, store: str
+) -> None:
     year = SchoolYear(
         tmp_path,
+        backend=getattr(simulation_stores, store),
         seed=21,
         first=dt.date(2026, 9, 1),
         last=dt.date(2026, 9, 19),
