@@ -21,6 +21,7 @@ from journaldesk.rules.privacy import (
     TEXT_WITHHELD,
     NameIndex,
     Person,
+    has_secret,
     mask_all,
     mask_emails,
     mask_secrets,
@@ -144,6 +145,55 @@ PASSWORD_NOTE_TEXT = "в описании пароль — удалите его
 def test_a_description_with_a_password_is_flagged(text, flagged):
     notes = password_notes(pd.Series([text], index=[7], dtype=object))
     assert notes == ({7: [PASSWORD_NOTE_TEXT]} if flagged else {})
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.lists(
+                st.sampled_from(
+                    [
+                        "пароль",
+                        "ПАРОЛЯ",
+                        "Pass",
+                        "PaſS",
+                        "pwd",
+                        "PASSWD",
+                        ":",
+                        " ",
+                        "=",
+                        "Qwerty123",
+                        "5А",
+                        "от",
+                        "дневника",
+                        "не",
+                        "помню",
+                        "\n",
+                        "логин",
+                        "и",
+                    ]
+                )
+            ).map("".join),
+        ),
+        max_size=12,
+    )
+)
+def test_password_notes_flag_exactly_the_texts_the_rule_flags(texts):
+    # The quick search before the rule changes nothing: each text asked on its own agrees.
+    expected = {
+        row: [PASSWORD_NOTE_TEXT]
+        for row, text in enumerate(texts, start=2)
+        if isinstance(text, str) and has_secret(text)
+    }
+    notes = password_notes(pd.Series(texts, index=range(2, len(texts) + 2), dtype=object))
+    assert notes == expected
+    # and the texts are a real mix: some are flagged (the pattern also knows «PaſS»)
+    assert password_notes(pd.Series(["PaſS: Qwerty123", "pass"], dtype=object)) == {
+        0: [PASSWORD_NOTE_TEXT]
+    }
 
 
 def test_the_note_itself_survives_masking():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from journaldesk.sheet.schema import load_schema
@@ -34,6 +35,26 @@ def display(value: object) -> str:
     return str(value).strip()
 
 
+def display_all(values: object) -> np.ndarray:
+    """display() over a whole column: each distinct value of each type is shown once (1, 1.0
+    and True are equal keys, but shown differently, so they are told apart by type first)."""
+    cells = np.asarray(values, dtype=object).ravel()
+    out = np.empty(len(cells), dtype=object)
+    kinds = list(map(type, cells.tolist()))
+    distinct = set(kinds)
+    if len(distinct) == 1:
+        groups: list = [slice(None)]
+    else:
+        number = {kind: i for i, kind in enumerate(distinct)}
+        by_kind = np.fromiter(map(number.__getitem__, kinds), dtype=np.intp, count=len(kinds))
+        groups = [np.flatnonzero(by_kind == i) for i in number.values()]
+    for where in groups:
+        codes, uniques = pd.factorize(cells[where], use_na_sentinel=True)
+        shown = np.array([display(u) for u in uniques] + [""], dtype=object)
+        out[where] = shown[codes]  # code -1 (None, NaN, NaT) takes the last: ''
+    return out
+
+
 def last_known(audit: pd.DataFrame) -> pd.Series:
     """The latest value the history holds, indexed by (№, field header)."""
     if audit.empty:
@@ -46,7 +67,7 @@ def last_known(audit: pd.DataFrame) -> pd.Series:
     # Appended in order, so the last row of a group is the latest observation. An empty «Стало»
     # is an observation too (a slot cleared): skipping it would re-record the change every run.
     latest = rows.groupby(["number", "field"], sort=False)["new"].last(skipna=False)
-    return latest.map(display)
+    return pd.Series(display_all(latest.to_numpy(dtype=object)), index=latest.index, dtype=object)
 
 
 def audit_rows(
@@ -71,7 +92,8 @@ def audit_rows(
     current = effective.loc[usable, list(fields)].copy()
     current.index = numbers[usable].astype(int)
     current.columns = [req.header(f) for f in fields]
-    long = current.stack(future_stack=True).map(display)
+    stacked = current.stack(future_stack=True)
+    long = pd.Series(display_all(stacked.to_numpy(dtype=object)), index=stacked.index, dtype=object)
     long.index.names = ["number", "field"]
     # `known`: last_known(audit) when the caller already has it (it groups the whole history).
     known = last_known(audit) if known is None else known

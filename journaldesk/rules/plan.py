@@ -30,7 +30,7 @@ from journaldesk.settings import Settings
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.grid import CellValue
 from journaldesk.sheet.schema import Column, Tab
-from journaldesk.sheet.textfmt import blank_frame, blank_mask, is_blank
+from journaldesk.sheet.textfmt import blank_mask, is_blank
 
 JOB_SYNC = "Синхронизация"
 
@@ -118,7 +118,7 @@ def diff_tab(
         values = wanted.to_numpy(dtype=object)
         current = parsed.raw[field_name].reindex(index).to_numpy(dtype=object)
         want_blank = blank_mask(values)
-        cur_blank = blank_mask(current)
+        cur_blank = parsed.blank()[field_name].reindex(index, fill_value=True).to_numpy(bool)
         if only_if_empty:
             rows = np.flatnonzero(~want_blank & cur_blank)
         else:
@@ -198,10 +198,18 @@ def _same_plain(
 
 def _checks(index: pd.Index, notes: dict[int, list[str]], parsed: ParsedTab) -> pd.Series:
     """The Проверка text per row: the cell problems and the rules' notes, secrets masked."""
-    texts = []
-    for row in index:
-        items = [*parsed.problems.get(int(row), []), *notes.get(int(row), [])]
-        texts.append(mask_all("; ".join(dict.fromkeys(items))) if items else None)
+    texts = np.full(len(index), None, dtype=object)
+    rows = sorted(set(parsed.problems) | set(notes))
+    masked: dict[str, str] = {}  # notes repeat from row to row: each text is masked once
+    for row, position in zip(rows, index.get_indexer(rows), strict=True):
+        items = [*parsed.problems.get(row, []), *notes.get(row, [])]
+        if position < 0 or not items:
+            continue
+        text = "; ".join(dict.fromkeys(items))
+        shown = masked.get(text)
+        if shown is None:
+            shown = masked[text] = mask_all(text)
+        texts[position] = shown
     return pd.Series(texts, index=index, dtype=object)
 
 
@@ -248,6 +256,7 @@ def plan_sheet(
         audit=audit_frame,
         sheet_tz=sheet_tz,
         audit_known=known,
+        blank=req.blank(),
     )
     cal = parsed["calendar"]
     groups = group_sessions(cal.frame)
@@ -338,7 +347,7 @@ def _identifiable(
     for key, p_tab in parsed.items():
         ids = identity_fields(p_tab.tab)
         if ids and len(p_tab.raw):
-            empty = blank_frame(p_tab.raw[ids]).all(axis=1)
+            empty = p_tab.blank()[ids].all(axis=1)
             blank[key] = set(p_tab.raw.index[empty.to_numpy()])
     kept = [p for p in pending if p.row not in blank.get(p.tab, ())]
     unfound = {

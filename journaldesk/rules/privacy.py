@@ -191,7 +191,21 @@ def password_notes(descriptions: pd.Series) -> dict[int, list[str]]:
 
     A separate, small function so the sync adds it next to the request rules' own notes.
     """
-    return {int(row): [PASSWORD_NOTE] for row, text in descriptions.items() if has_secret(text)}
+    texts = descriptions.to_numpy(dtype=object)
+    # Most descriptions name no password at all: a plain search for the keywords' stems in the
+    # case-folded text (what the pattern's IGNORECASE can match folds to them) rules those out,
+    # and only the rest get the full look.
+    return {
+        int(row): [PASSWORD_NOTE]
+        for row, text in zip(descriptions.index, texts, strict=True)
+        if isinstance(text, str) and _may_name_password(text) and has_secret(text)
+    }
+
+
+def _may_name_password(text: str) -> bool:
+    """Whether the text holds a stem of _PASSWORD (IGNORECASE matches only what folds to it)."""
+    folded = text.casefold()
+    return "парол" in folded or "pass" in folded or "pwd" in folded
 
 
 # --- names: pupils, parents and applicants never leave the sheet -------------------------------

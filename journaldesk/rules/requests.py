@@ -386,12 +386,14 @@ def plan_requests(
     audit: pd.DataFrame,
     sheet_tz: str,
     audit_known: pd.Series | None = None,
+    blank: pd.DataFrame | None = None,
 ) -> RequestPlan:
     """Apply the regulation's rules to the requests tab.
 
     `frame` holds typed values (None where a cell is empty or could not be understood), `raw` the
     cells as typed; both are indexed by sheet row. `audit` is the typed «Изменения» tab
-    (`audit_known`: its last_known(), when the caller already grouped it).
+    (`audit_known`: its last_known(), when the caller already grouped it; `blank`:
+    blank_frame(raw), when the caller already has it).
     """
     rows = frame.index
     notes: dict[int, list[str]] = {}
@@ -401,7 +403,7 @@ def plan_requests(
 
     now_local = local_now(now, sheet_tz)
     now_m = float(to_minutes([now_local], sheet_tz)[0])
-    empty = blank_frame(raw)
+    empty = blank_frame(raw) if blank is None else blank
     f = _auto_fills(frame, empty, audit, now_local, rules, note)
     received_m = to_minutes(f.received, sheet_tz)
     resolved_m = to_minutes(f.resolved, sheet_tz)
@@ -437,7 +439,9 @@ def plan_requests(
     rejected = (f.status == REJECTED).to_numpy()
     due_local = from_minutes(np.where(rejected, np.nan, due_m), sheet_tz)
     derived = pd.DataFrame(index=rows)
-    derived["due_at"] = [None if pd.isna(v) else v.to_pydatetime() for v in due_local]
+    due_at = due_local.to_pydatetime().astype(object)  # one conversion for the whole column
+    due_at[due_local.isna()] = None
+    derived["due_at"] = due_at
     derived["due_state"] = state
     derived["check"] = None
     return RequestPlan(

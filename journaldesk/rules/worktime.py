@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -398,6 +399,13 @@ def _one_to_minutes(value: Any, tz: str) -> float:
 
 def _objects_to_minutes(flat: np.ndarray, tz: str) -> np.ndarray:
     """Python objects to minutes; all-naive datetimes (the common case) take the pandas path."""
+    cells = flat.tolist()
+    kinds = set(map(type, cells))
+    if kinds <= {dt.datetime, type(None)} and not any(
+        map(attrgetter("tzinfo"), filter(None, cells))
+    ):
+        # All naive datetimes and blanks, checked in C: the common case needs no loop.
+        return np.asarray(to_minutes(pd.DatetimeIndex(cells, dtype="datetime64[us]"), tz))
     naive: list[dt.datetime | None] = []
     for value in flat:
         if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):

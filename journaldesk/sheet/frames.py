@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 import numpy as np
@@ -20,7 +20,7 @@ from journaldesk.errors import StructureError
 from journaldesk.sheet.cells import parse_column_notes
 from journaldesk.sheet.grid import Snapshot, TabData, column_letter
 from journaldesk.sheet.schema import Schema, Tab
-from journaldesk.sheet.textfmt import LATIN, LOOKALIKES
+from journaldesk.sheet.textfmt import LATIN, LOOKALIKES, blank_frame
 
 __all__ = ["ParsedTab", "column_letter", "find_headers", "parse_snapshot", "parse_tab"]
 
@@ -43,6 +43,13 @@ class ParsedTab:
     col_index: dict[str, int]
     problems: dict[int, list[str]]
     last_row: int
+    _blank: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    def blank(self) -> pd.DataFrame:
+        """Which raw cells are empty (is_blank), computed once: the rules and the diff ask often."""
+        if self._blank is None:
+            self._blank = blank_frame(self.raw)
+        return self._blank
 
 
 def _header_key(cell: object) -> str:

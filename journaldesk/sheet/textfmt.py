@@ -39,9 +39,10 @@ def blank_mask(values: object) -> np.ndarray:
         array = array.ravel()
     # pandas' null check runs in C; only the texts need a look of their own.
     out = pd.isna(array)
-    for i, value in enumerate(array):
-        if value.__class__ is str and not value.strip():  # str.strip() takes NBSP too
-            out[i] = True
+    cells = array.tolist()
+    if str in set(map(type, cells)):
+        # str.strip() takes NBSP too
+        out |= np.array([c.__class__ is str and not c.strip() for c in cells], dtype=bool)
     return out
 
 
