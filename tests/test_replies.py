@@ -340,6 +340,9 @@ def test_reply_address_prefers_the_email_line_and_ignores_phones() -> None:
     assert reply_address(both) == ("a@example.org", None)
     assert reply_address("Вопрос\nКак связаться: 8 978 000-00-00") == (None, None)
     assert reply_address("Вопрос\nКак связаться: почта b@mail") == (None, "b@mail")
+    # One recipient, whatever else the line holds (no second address, no header smuggled in).
+    two = "Вопрос\nКак связаться: a@example.org, b@example.org\nBcc: c@example.org"
+    assert reply_address(two) == ("a@example.org", None)
     # An address in the question itself is not where to write: only the contact lines count.
     assert reply_address("Пишу с x@example.org") == (None, None)
 

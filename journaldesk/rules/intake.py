@@ -238,15 +238,11 @@ def reply_address(description: object) -> tuple[str | None, str | None]:
     return None, malformed
 
 
-def intake_notes(
-    channels: Iterable[object], descriptions: Iterable[object], rows: Iterable[int]
-) -> dict[int, list[str]]:
-    """«Проверка» notes of requests that came from the form: no question asked, or an e-mail
-    address the reply letter cannot go to."""
+def intake_notes(descriptions: Iterable[tuple[int, object]]) -> dict[int, list[str]]:
+    """«Проверка» notes of requests that came from the form, from (row, description) pairs of
+    those requests: no question asked, or an e-mail address the reply letter cannot go to."""
     notes: dict[int, list[str]] = {}
-    for row, channel, description in zip(rows, channels, descriptions, strict=True):
-        if _text(channel) != FORM_CHANNEL:
-            continue
+    for row, description in descriptions:
         if not question_text(description):
             notes.setdefault(int(row), []).append(
                 "Описание: в ответе формы нет вопроса — уточните его у заявителя"

@@ -21,7 +21,7 @@ from journaldesk.rules.booking import BookingPlan, BookingRules, plan_bookings, 
 from journaldesk.rules.calendar import build_calendar, calendar_notes, quarter_end_dates
 from journaldesk.rules.consent import ConsentRules, consent_rows, school_classes
 from journaldesk.rules.group import group_notes, group_sessions, trained_on
-from journaldesk.rules.intake import intake_notes
+from journaldesk.rules.intake import FORM_CHANNEL, intake_notes
 from journaldesk.rules.login_check import login_notes
 from journaldesk.rules.privacy import mask_all, password_notes
 from journaldesk.rules.requests import DeadlineRules, RequestPlan, local_now, plan_requests
@@ -276,7 +276,8 @@ def plan_sheet(
     plan.effective["consultation"] = bookings.desired  # the history shows old -> new slot
     for row, items in bookings.notes.items():
         plan.notes.setdefault(row, []).extend(items)
-    form = intake_notes(req.frame["channel"], req.frame["description"], req.frame.index)
+    from_form = (req.frame["channel"] == FORM_CHANNEL).to_numpy()
+    form = intake_notes(req.frame.loc[from_form, "description"].items())
     for row, items in form.items():
         plan.notes.setdefault(row, []).extend(items)
     for row, items in password_notes(req.frame["description"]).items():
