@@ -111,7 +111,8 @@ def test_counts_are_in_the_stated_ranges(data):
     assert 140 <= len(data["consent"]) <= 175
     assert 340 <= len(data["requests"]) <= 470
     assert len(data["schedule"]) == 5
-    assert len(data["calendar"]) == 4  # council, extra Saturday, two days cancelled already
+    # council, extra Saturday, group training, two days cancelled already
+    assert len(data["calendar"]) == 5
 
 
 def test_every_enum_and_class_is_valid_except_the_planted_cells(data):
@@ -289,6 +290,25 @@ def test_calendar_has_a_council_next_week_and_an_extra_saturday(data):
     assert extra["date_from"].weekday() == 5 and extra["date_from"] > NOW.date()
     assert extra["date_from"] == dt.date(2026, 12, 19)  # the last full week of the 2nd quarter
     assert (extra["time_from"], extra["time_to"]) == (dt.time(10), dt.time(12))
+
+
+def test_a_group_training_session_next_week_and_two_teachers_asking_for_training(data):
+    group = [r for r in data["calendar"] if r["kind"] == enum("calendar_kind", "Групповое занятие")]
+    assert len(group) == 1
+    day = group[0]["date_from"]
+    next_monday = NOW.date() + dt.timedelta(days=7 - NOW.weekday())
+    assert next_monday + dt.timedelta(days=3) <= day < next_monday + dt.timedelta(days=7)
+    assert (group[0]["time_from"], group[0]["time_to"]) == (dt.time(15), dt.time(16, 30))
+    assert group[0]["comment"] == "каб. 21, мест 8"
+    untrained = {r["full_name"] for r in data["staff"] if r["trained_on"] is None}
+    asking = [
+        r
+        for r in data["requests"]
+        if r["topic"] == enum("topic", "Обучение работе в ЭЖ") and r["number"] is None
+    ]
+    assert len(asking) == 2
+    assert {r["requester"] for r in asking} <= untrained
+    assert asking == data["requests"][-2:]  # the newest two, not numbered yet
 
 
 def test_vacations_match_the_school_calendar_file():

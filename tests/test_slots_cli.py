@@ -59,6 +59,34 @@ def test_the_week_of_the_pedagogical_council(demo: Path) -> None:
     assert re.fullmatch(r"Всего записано: \d+, свободных мест: \d+\.", lines[-1])
 
 
+def test_the_demos_group_session_lists_who_is_coming(demo: Path) -> None:
+    lines = run("--week", "2026-11-30", "--config", str(demo)).output.splitlines()
+    thursday = next(i for i, line in enumerate(lines) if line.startswith("чт 03.12.2026"))
+    friday = next(i for i, line in enumerate(lines) if line.startswith("пт 04.12.2026"))
+    day = lines[thursday:friday]
+    heads = [
+        re.fullmatch(r"  Групповое занятие 15:00–16:30, каб. 21: записано (\d) из 8", x)
+        for x in day
+    ]
+    group = next(i for i, m in enumerate(heads) if m)
+    coming = [re.fullmatch(r"    (.+) \(№ (\d+)\)", line) for line in day[group + 1 :]]
+    assert all(coming) and len(coming) == int(heads[group].group(1))  # type: ignore[union-attr]
+    settings = load_settings(demo)
+    parsed = parse_snapshot(
+        WorkbookStore(settings.workbook_path).read(), load_schema(), settings.timezone
+    )
+    staff = parsed["staff"].frame
+    untrained = {
+        str(n) for n, d in zip(staff["full_name"], staff["trained_on"], strict=True) if d is None
+    }
+    names = {m.group(1) for m in coming if m}
+    # The demo's two newest requests: teachers not trained yet, booked into the session.
+    assert len(names & untrained) >= 2 and names <= set(staff["full_name"])
+    # The group's time is never an individual slot: Thursday's individual bookings start later.
+    starts = [line.split()[0][:5] for line in day[1:group] if re.match(r"  \d\d:\d\d", line)]
+    assert all(t >= "16:30" for t in starts), starts
+
+
 @pytest.fixture
 def typed_demo(demo: Path, tmp_path: Path) -> tuple[Path, dict[str, dict[str, object]]]:
     """A copy of the demo where staff typed slots for Tuesday 15.12.2026 into three requests."""

@@ -93,6 +93,7 @@ class _StaffMember:
 _ADMIN_POSITION = "администратор ЭЖ"
 _DEPUTY_POSITION = "заместитель директора по УВР"
 _DIRECTOR_POSITION = "директор"
+_OFFICE_POSITIONS = (_DIRECTOR_POSITION, _DEPUTY_POSITION, _ADMIN_POSITION)
 _PRIMARY = "учитель начальных классов"
 
 _STAFF: tuple[_StaffMember, ...] = (
@@ -353,6 +354,10 @@ REL_GUARDIAN = _E("relation", "Опекун")
 
 KIND_CANCELLED = _E("calendar_kind", "Нет консультаций")
 KIND_EXTRA = _E("calendar_kind", "Доп. консультация")
+KIND_GROUP = _E("calendar_kind", "Групповое занятие")
+# The demo's group training session (2.1): a computer class for eight.
+GROUP_TIME = (dt.time(15, 0), dt.time(16, 30))
+GROUP_COMMENT = "каб. 21, мест 8"
 
 _WEEKDAYS = WEEKDAYS
 
@@ -867,7 +872,8 @@ def _sick_week(year: _Year) -> tuple[dt.date, dt.date]:
 
 def _exceptions(year: _Year, today: dt.date) -> list[CalendarEntry]:
     """The demo school's own «Календарь» rows: a council next week, an extra Saturday before the
-    quarter ends, and two days already cancelled this year."""
+    quarter ends, a group training session next week, and two days already cancelled this
+    year."""
     # A pedagogical council on the Wednesday of next week (or the next working day after it).
     council = today + dt.timedelta(days=7 - today.weekday() + 2)
     while council.weekday() >= 5 or council in year.public_holidays:
@@ -884,6 +890,9 @@ def _exceptions(year: _Year, today: dt.date) -> list[CalendarEntry]:
         CalendarEntry(
             extra, extra, KIND_EXTRA, dt.time(10), dt.time(12), "итоговые отметки за четверть"
         ),
+        CalendarEntry(
+            group_day(year, today), group_day(year, today), KIND_GROUP, *GROUP_TIME, GROUP_COMMENT
+        ),
     ]
     for offset, weekday, why in ((17, 3, "совещание при директоре"), (73, 4, "методический день")):
         day = year.start + dt.timedelta(days=offset)
@@ -891,6 +900,37 @@ def _exceptions(year: _Year, today: dt.date) -> list[CalendarEntry]:
         if day <= today and day != council:
             rows.append(CalendarEntry(day, day, KIND_CANCELLED, comment=why))
     return rows
+
+
+def group_day(year: _Year, today: dt.date) -> dt.date:
+    """The day of the demo's group training session: Thursday of next week, or the next
+    working day after it."""
+    day = today + dt.timedelta(days=7 - today.weekday() + 3)
+    while not year.is_working(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _training_requests(staff: list[Row], requests: list[Row]) -> None:
+    """The two newest requests (no № yet) become two teachers not trained yet asking for
+    training: the demo's sync books them into the group session."""
+    untrained = [
+        r for r in staff if r["trained_on"] is None and r["position"] not in _OFFICE_POSITIONS
+    ]
+    texts = (
+        "Прошу показать, как выставлять отметки и вести поурочное планирование в ЭЖ.",
+        "Я новый учитель, нужно обучение работе в электронном журнале.",
+    )
+    newest = [r for r in requests[-2:] if r["number"] is None]
+    for row, person, text in zip(newest, untrained, texts, strict=False):
+        row.update(
+            requester=person["full_name"],
+            role=ROLE_TEACHER,
+            class_name=None,
+            channel=CH_PERSON,
+            topic=T_TRAINING,
+            description=text,
+        )
 
 
 def _demo_calendar(year: _Year, today: dt.date) -> WorkCalendar:
@@ -1222,6 +1262,7 @@ def demo_rows(
         _fields(schema, "requests"),
         changes,
     )
+    _training_requests(staff, requests)
     extra = {"changes": changes} if history else {}
     return {
         "requests": requests,
