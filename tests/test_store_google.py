@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+import urllib3
 
 from journaldesk.errors import OutsideFailure, SettingsError, StoreUnavailable
 from journaldesk.jobs.init import plan_init
@@ -29,6 +30,7 @@ from journaldesk.store.google import (
 )
 from journaldesk.store.retry import RetryPolicy, call_with_retry
 from tests.helpers import SEED_DAY
+from tests.sheets_api.fixtures import InProcessAdapter, in_process
 from tests.sheets_api.server import SheetsApiServer
 
 SCHEMA = load_schema()
@@ -599,3 +601,75 @@ def test_a_write_past_the_last_row_grows_the_tab_in_the_same_call(
     assert len(sheets_server.calls) == 1  # the headroom holds it
     values = sheets_server.values(sid, TITLE)
     assert values[1000][2] == "за краем" and values[1001][2] == "ещё одна"
+
+
+# ------------------------------------------------------------------ appending rows, a reply lost
+
+
+class _ReplyLost(InProcessAdapter):
+    """Serves every request in-process; the first one whose path ends with `suffix` is served
+    (it takes effect) and then its reply is lost: the connection reset, or a read timeout."""
+
+    def __init__(self, server: SheetsApiServer, suffix: str, error: Exception) -> None:
+        super().__init__(server)
+        self.suffix, self.error, self.lost = suffix, error, 0
+
+    def send(self, request: Any, **kwargs: Any) -> requests.Response:
+        response = super().send(request, **kwargs)
+        if not self.lost and request.url.split("?")[0].endswith(self.suffix):
+            self.lost += 1
+            raise self.error
+        return response
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ConnectionError(ConnectionResetError(104, "Connection reset by peer")),
+        requests.exceptions.ReadTimeout("Read timed out. (read timeout=30)"),
+    ],
+    ids=["reset", "read_timeout"],
+)
+def test_rows_appended_whose_reply_was_lost_are_not_appended_twice(
+    sheets_server: SheetsApiServer, google_store: Any, sheet: str, error: Exception
+) -> None:
+    store = in_process(google_store(sheet), sheets_server)
+    lost = _ReplyLost(sheets_server, ":batchUpdate", error)
+    store._http.session.mount(sheets_server.url, lost)
+    before = sheets_server.values(sheet, TITLE)
+    new = [[7, None, "Сидорова", ROLE, "5А", "Форма", "Текущие отметки", "Нет отметок"]]
+    # The rows landed, the reply did not: trying again would add them a second time. The call
+    # fails instead; whoever appends finds next time what landed (the form's import does).
+    with pytest.raises(OutsideFailure, match=r"нет соединения|не ответил вовремя"):
+        store.append_rows(TITLE, new)
+    assert lost.lost == 1
+    assert sheets_server.values(sheet, TITLE) == before + new
+
+
+def test_rows_appended_after_a_refused_connection_or_a_429_are_appended_once(
+    sheets_server: SheetsApiServer, google_store: Any, sheet: str
+) -> None:
+    store = in_process(google_store(sheet), sheets_server)
+    refused = requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(
+            None, "/", urllib3.exceptions.NewConnectionError(None, "Connection refused")
+        )
+    )
+
+    class _Refused(InProcessAdapter):
+        def send(self, request: Any, **kwargs: Any) -> requests.Response:
+            if request.url.split("?")[0].endswith(":batchUpdate") and not self.refused:
+                self.refused = True
+                raise refused  # never reached the server
+            return super().send(request, **kwargs)
+
+    adapter = _Refused(sheets_server)
+    adapter.refused = False
+    store._http.session.mount(sheets_server.url, adapter)
+    before = sheets_server.values(sheet, TITLE)
+    new = [[7, None, "Сидорова", ROLE, "5А", "Форма", "Текущие отметки", "Нет отметок"]]
+    store.append_rows(TITLE, new)  # the refused connection is tried again
+    sheets_server.fail_next(2, status=429)  # Google applies a batch whole or not at all
+    store.append_rows(TITLE, new)
+    assert adapter.refused
+    assert sheets_server.values(sheet, TITLE) == before + new + new

@@ -55,7 +55,13 @@ from journaldesk.store.base import (
     TabLook,
     width_pixels,
 )
-from journaldesk.store.retry import RetryPolicy, call_with_retry, describe_failure
+from journaldesk.store.retry import (
+    RetryPolicy,
+    call_with_retry,
+    describe_failure,
+    is_transient,
+    is_transient_unsent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -548,10 +554,15 @@ class GoogleStore:
         """The spreadsheet's URL."""
         return SPREADSHEET_DRIVE_URL % self.key
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def _call(
+        self,
+        what: str,
+        fn: Callable[[], T],
+        retry_if: Callable[[BaseException], bool] = is_transient,
+    ) -> T:
         """One API call with bounded retries; failures become the project's own errors."""
         try:
-            return call_with_retry(fn, what=what, policy=self._retry)
+            return call_with_retry(fn, what=what, policy=self._retry, retry_if=retry_if)
         except APIError as exc:
             raise self._translate(exc, what) from exc
         except RefreshError:
@@ -922,9 +933,12 @@ class GoogleStore:
             }
             for title, tab_rows in rows.items()
         ]
+        # Not retried after a reply lost on the way back: the rows may have landed, and
+        # appending them again would add them twice. The caller finds next run what landed.
         self._call(
             "добавление строк в таблицу",
             lambda: self._http.batch_update(self.key, {"requests": requests}),
+            retry_if=is_transient_unsent,
         )
 
     def _update_cells(self, cells: Mapping[str, dict[tuple[int, int], Any]]) -> list[dict]:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 import tenacity
+import urllib3
 from google.auth.exceptions import TransportError as _AuthTransportError
 from gspread.exceptions import APIError
 
@@ -81,6 +82,38 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (requests.exceptions.JSONDecodeError, json.JSONDecodeError))
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """True when the connection was never made, so the request cannot have reached the server
+    (refused, no route, a name that does not resolve, a connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or item is None:
+            continue
+        seen.add(id(item))
+        if isinstance(item, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            return True
+        if isinstance(item, BaseException):
+            todo += [*item.args, item.__cause__, item.__context__, getattr(item, "reason", None)]
+    return False
+
+
+def is_transient_unsent(exc: BaseException) -> bool:
+    """`is_transient`, for a call that must not take effect twice (rows appended): only the
+    failures after which the request surely did not take effect. An error status qualifies
+    (Google applies a batch whole or not at all), as does a connection never made; a reply
+    lost after the request went out (a reset, a read timeout, a page that is not JSON) may
+    hide a change that landed, and trying again would make it twice."""
+    if isinstance(exc, APIError):
+        return is_transient(exc)
+    if isinstance(exc, _AuthTransportError):
+        return True  # the token request, before the call itself
+    return isinstance(exc, requests.ConnectionError) and _never_sent(exc)
+
+
 def describe_failure(exc: BaseException) -> str:
     """A short Russian account of what went wrong, without any request details or secrets."""
     status = status_of(exc)
@@ -109,7 +142,8 @@ def call_with_retry(
     """Call `fn` until it succeeds, retrying transient failures within `policy`.
 
     `what` says in Russian what was being done ("чтение таблицы"). A transient failure that
-    outlasts the policy raises OutsideFailure; any other exception passes through at once.
+    outlasts the policy (or that `retry_if` does not retry) raises OutsideFailure; any other
+    exception passes through at once.
     """
     policy = policy or RetryPolicy()
     attempts = 0
@@ -150,7 +184,7 @@ def call_with_retry(
     try:
         return retrying(counted)
     except Exception as exc:
-        if not retry_if(exc):
+        if not retry_if(exc) and not is_transient(exc):
             raise
         raise OutsideFailure(
             f"Не удалось выполнить «{what}»: {describe_failure(exc)}. "
