@@ -136,6 +136,22 @@ def test_each_answer_once_under_resort_edit_and_delete(make_sheet) -> None:
     assert [r[1] for r in intake[1:] if len(r) > 1 and r[1]] == [r[1] for r in changed]
 
 
+def test_a_sync_that_only_imports_answers_records_itself_in_the_log(make_sheet) -> None:
+    """«Журнал» records every run that changed something: answers imported by a sync that had
+    nothing else to write add its row, in the same append call."""
+    sheet = make_sheet({})
+    sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert not sync(sheet.reopen(), sheet.settings, now=NOW).wrote
+    before = len(tab_rows(sheet.reopen(), "log"))
+    _add_intake(sheet.reopen(), [_answer(i) for i in range(2)])
+    report = sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert report.imported == 2 and report.wrote
+    log = tab_rows(sheet.reopen(), "log")
+    assert len(log) == before + 1
+    message = log[-1][log[0].index(SCHEMA["log"].header("message"))]
+    assert "новых №: 2; из формы: 2;" in message, message
+
+
 def test_bad_answers_become_requests_with_notes_and_formulas_stay_text(make_sheet) -> None:
     sheet = make_sheet({})
     formula = '=HYPERLINK("http://example.com","ссылка")'

@@ -420,7 +420,9 @@ def sync(
         reading = read_and_plan(store, settings, now=now, schema=schema)
         letters = Letters(settings, mailer or default_mailer(settings), now)
         report = _write_plan(store, reading, schema, report, calls0, t0, clock, now, letters)
-        report.imported = import_answers(store, reading, settings, schema, now=now)
+        # A run that changed nothing else still records the answers it imported in «Журнал».
+        journal = None if report.wrote else report
+        report.imported = import_answers(store, reading, settings, schema, now=now, journal=journal)
         if report.imported:
             report.wrote = True
             report.api_calls = store.api_calls - calls0
@@ -458,12 +460,19 @@ class Letters:
 
 
 def import_answers(
-    store: Store, reading: Reading, settings: Settings, schema: Schema, *, now: dt.datetime
+    store: Store,
+    reading: Reading,
+    settings: Settings,
+    schema: Schema,
+    *,
+    now: dt.datetime,
+    journal: SyncReport | None = None,
 ) -> int:
     """Append the form answers not yet imported to «Обращения», each with its «Изменения» row,
     in ONE call (appendCells on Google: the server finds each tab's end when the write lands).
     Runs after the sync's own write, so the history rows it placed by position stay where they
-    are. Returns how many answers became requests; the intake tab is never written."""
+    are. With `journal` (a run that wrote nothing else) the same call appends the run's «Журнал»
+    row. Returns how many answers became requests; the intake tab is never written."""
     title = settings.intake.tab.strip()
     intake = reading.snapshot.tabs.get(title) if title else None
     if intake is None or title in {t.title for t in schema.tabs.values()}:
@@ -491,12 +500,16 @@ def import_answers(
     )
     if not plan.requests:
         return 0
-    store.append_many(
-        {
-            requests.tab.title: [_row_cells(requests, r) for r in plan.requests],
-            parsed["changes"].tab.title: [_row_cells(parsed["changes"], h) for h in plan.history],
-        }
-    )
+    rows = {
+        requests.tab.title: [_row_cells(requests, r) for r in plan.requests],
+        parsed["changes"].tab.title: [_row_cells(parsed["changes"], h) for h in plan.history],
+    }
+    if journal is not None:
+        journal.imported = len(plan.requests)
+        journal.new_numbers += len(plan.requests)
+        row = journal_row(journal, local_now(now, reading.sheet_tz))
+        rows[parsed["log"].tab.title] = [_row_cells(parsed["log"], row)]
+    store.append_many(rows)
     log.info("Из формы добавлено обращений: %d", len(plan.requests))
     return len(plan.requests)
 
