@@ -1,0 +1,165 @@
+"""A school year simulated through the runner (tests/simulation_runner.py): the runner's own
+timetable wakes the jobs (syncs, the digest before each session, the Monday summary, the journal
+inbox); staff, parents and an office program act between its moments; no invariant broken, and
+a quiet week adds nothing to «Журнал» and «Изменения». Each new check is shown to fail on a
+sheet or a runner that breaks its rule. benchmarks/school_year_runner.py runs the whole year;
+tests/test_school_year.py runs the stores' faults on both stores."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from journaldesk.runner import scheduler
+from tests.simulation_runner import (
+    Mail,
+    RunnerYear,
+    book_grid,
+    booked_slot,
+    calendar_booking_problems,
+    mail_problems,
+    summary_problems,
+    tab_records,
+    week_recount,
+)
+
+
+def _year(tmp_path: Path, **over) -> RunnerYear:
+    params = dict(
+        seed=21,
+        pupils=150,
+        first=dt.date(2026, 9, 7),
+        last=dt.date(2026, 9, 19),
+        sync_every=120,
+        requests_per_day=5.0,
+        form_answers_per_day=1.0,
+        sittings_per_day=4.0,
+        fault_rate=0.5,
+        shuffle_every=6,
+        quiet_week=dt.date(2026, 9, 14),
+    )
+    params.update(over)
+    return RunnerYear(tmp_path, **params)
+
+
+def test_two_weeks_by_the_runner_break_no_invariant(tmp_path: Path) -> None:
+    report = _year(tmp_path).run()
+    assert report.violations == [], "\n".join(report.violations[:20])
+    # The run went deep enough to mean something.
+    lines = report.lines()
+    assert report.jobs["sync"] >= 60 and report.writing_steps >= 10, lines
+    assert report.jobs["summary"] == 2 and report.summaries_checked == 2, lines
+    assert report.jobs["journal"] >= 1 and report.mails["teacher"] >= 1, lines
+    assert report.mails["summary"] == 2, lines
+    assert report.faults >= 1, lines
+    for kind in ("add", "status", "form answer", "journal export", "consent: handed out"):
+        assert report.edits[kind] >= 1, (kind, report.edits)
+    # A quiet week: syncs run all week and add no row to «Журнал» or «Изменения».
+    assert report.quiet_week_syncs >= 30, lines
+    assert (report.quiet_week_journal, report.quiet_week_changes) == (0, 0), lines
+
+
+# --- each check fails when its rule is broken --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def a_week(tmp_path_factory: pytest.TempPathFactory) -> RunnerYear:
+    """One busy week, run once; the checks below are fed broken copies of its book."""
+    year = _year(
+        tmp_path_factory.mktemp("week"),
+        last=dt.date(2026, 9, 14),
+        quiet_week=None,
+        requests_per_day=8.0,
+        fault_rate=0.0,
+    )
+    report = year.run()
+    assert report.violations == [], report.violations[:10]
+    return year
+
+
+def _set(grid: dict, key: str, rec: dict, field: str, value: object) -> None:
+    from tests.simulation_runner import SCHEMA
+
+    tab = SCHEMA[key]
+    header = {v[0]: c for (r, c), v in grid[tab.title].items() if r == 1}
+    grid[tab.title][(rec["_row"], header[tab.header(field)])] = (value, type(value).__name__)
+
+
+def test_a_booking_on_a_holiday_or_over_capacity_is_caught(a_week: RunnerYear) -> None:
+    grid = book_grid(a_week.path)
+    now = a_week.now.replace(tzinfo=None)
+    assert calendar_booking_problems(grid, now, 1) == []
+    booked = [
+        r
+        for r in tab_records(grid, "requests")
+        if booked_slot(r["consultation"]) and booked_slot(r["consultation"])[0] > now
+    ]
+    assert booked, "the week left no booking ahead"
+    # 04.11.2026 is Unity Day, a holiday of the calendar `init` seeded.
+    _set(grid, "requests", booked[0], "consultation", "ср 04.11.2026 15:00–15:20, каб. 12")
+    problems = calendar_booking_problems(grid, now, 1)
+    assert any("outside a session (Праздник)" in p for p in problems), problems
+    # Saturday has no consultation hours.
+    _set(grid, "requests", booked[0], "consultation", "сб 07.11.2026 15:00–15:20, каб. 12")
+    problems = calendar_booking_problems(grid, now, 1)
+    assert any("outside a session (outside the hours)" in p for p in problems), problems
+    grid = book_grid(a_week.path)
+    other = next(r for r in tab_records(grid, "requests") if r["_row"] != booked[0]["_row"])
+    _set(grid, "requests", other, "consultation", booked[0]["consultation"])
+    problems = calendar_booking_problems(grid, now, 1)
+    assert any("(capacity 1)" in p for p in problems), problems
+    grid = book_grid(a_week.path)
+    _set(grid, "requests", booked[0], "status", "Решено")
+    problems = calendar_booking_problems(grid, now, 1)
+    assert any("Решено keeps a future slot" in p for p in problems), problems
+
+
+def test_a_summary_figure_off_by_one_is_caught(a_week: RunnerYear) -> None:
+    week = dt.date(2026, 9, 7)
+    grid = copy.deepcopy(a_week.summary_grids[week])
+    assert summary_problems(grid, week) == []
+    want = week_recount(grid, week)
+    assert want["received"] >= 5, want
+    row = next(r for r in tab_records(grid, "summary") if r["received"] == want["received"])
+    _set(grid, "summary", row, "received", want["received"] + 1)
+    assert summary_problems(grid, week) == [
+        f"week of 07.09.2026: «Сводка» received {want['received'] + 1}.0, recount "
+        f"{want['received']}"
+    ]
+
+
+def test_a_mail_sent_twice_or_for_no_session_is_caught() -> None:
+    at = dt.datetime(2026, 9, 14, 7, 0)
+    summary = Mail(at, ("zam@school.test",), "Сводка службы помощи по ЭЖ за неделю 7–13 сен", "")
+    digest = Mail(at, ("zam@school.test",), "Консультация пн 14.09.2026 14:00–16:00: 1", "")
+    sessions = {dt.datetime(2026, 9, 14, 14, 0): True}
+    assert mail_problems([summary, digest], sessions) == []
+    assert mail_problems([summary, summary], sessions) == [
+        "summary sent twice: ('Сводка службы помощи по ЭЖ за неделю 7–13 сен',)"
+    ]
+    assert mail_problems([digest], {dt.datetime(2026, 9, 14, 14, 0): False}) == [
+        "a digest for 'пн 14.09.2026 14:00–16:00', not a session of the calendar"
+    ]
+
+
+def test_a_runner_that_forgets_its_summary_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken copy of the runner's rule "the summary is made once per week": the simulation
+    sees the second summary of the same week."""
+    real = scheduler.Runner._mark_done
+
+    def forgetful(self, job: str, now: dt.datetime) -> None:
+        if job != scheduler.SUMMARY:
+            real(self, job, now)
+
+    monkeypatch.setattr(scheduler.Runner, "_mark_done", forgetful)
+    year = _year(
+        tmp_path, first=dt.date(2026, 9, 14), last=dt.date(2026, 9, 14), quiet_week=None,
+        sync_every=240,
+    )  # fmt: skip
+    report = year.run()
+    assert any("summary sent twice" in v for v in report.violations), report.violations
