@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from journaldesk.errors import OutsideFailure
+from journaldesk.jobs.replies import reply_text
 from journaldesk.jobs.sync import read_and_plan, sync
-from journaldesk.rules.intake import reply_address, valid_address
-from journaldesk.rules.reply import LETTER_FIELD, replies_due
+from journaldesk.rules.intake import read_answers, reply_address, request_row, valid_address
+from journaldesk.rules.reply import LETTER_FIELD, Reply, replies_due
 from journaldesk.sheet.textfmt import moment
 from journaldesk.store.base import InitPlan
 from journaldesk.store.workbook import WorkbookStore
@@ -396,3 +397,30 @@ def test_a_letter_waits_for_its_number_and_goes_once() -> None:
     assert _due(eff, der, new_rows=[2]) == []  # a № given by this sync could still move
     twice = pd.concat([eff, eff.set_axis([3])])
     assert _due(twice, pd.concat([der, der.set_axis([3])])) == []  # a repeated № is ambiguous
+
+
+@pytest.mark.parametrize(
+    ("slot", "topic"),
+    [("ср 02.12.2026 15:00–15:20, каб. 12", MARKS), ("", MARKS), ("", FAULT)],
+)
+def test_the_letter_says_the_slot_or_what_replaces_it(slot: str, topic: str) -> None:
+    due = dt.datetime(2026, 12, 3, 17, 0)
+    reply = Reply(57, "a@example.org", due, slot, needs_slot=topic == MARKS, topic=topic)
+    subject, text = reply_text(reply, "МБОУ «СОШ № 1»")
+    assert subject == "Ваше обращение № 57 принято"
+    for line in expected_letter(57, due, slot, topic):
+        assert line in text
+    assert "a@example.org" not in text and "{" not in text
+
+
+def test_a_dedicated_email_question_wins_over_the_contact() -> None:
+    headers = [*HEADERS, "Адрес электронной почты"]
+    row = [*answer(1, "тел. 8 978 000-00-01, a@example.org"), "b@example.org"]
+    from journaldesk.settings import IntakeSettings
+
+    [ans] = read_answers([headers, row], IntakeSettings().mapping(), lambda raw: None)
+    description = request_row(ans)["description"]
+    assert description.endswith(
+        "\nЭл. почта: b@example.org\nКак связаться: тел. 8 978 000-00-01, a@example.org"
+    )
+    assert reply_address(description) == ("b@example.org", None)
