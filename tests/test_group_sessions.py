@@ -118,6 +118,19 @@ def test_the_group_sessions_time_is_never_an_individual_slot() -> None:
     ]
 
 
+def test_a_slot_inside_a_group_session_moves_if_the_job_wrote_it_else_is_flagged() -> None:
+    # The sync booked Thursday 15:00, a person typed 15:20; then a group session came there.
+    g = session("26.11.2026 15:00", "16:30", places=4)
+    frame = requests({"topic": MARKS}, {"topic": MARKS})
+    own = "чт 26.11.2026 15:00–15:20, каб. 12"
+    typed = "26.11 15:20"
+    p = plan(frame, [g], current=[own, typed])
+    assert p.desired[2] == "ср 25.11.2026 15:00–15:20, каб. 12"
+    assert p.rebooked == [(1, own, "ср 25.11.2026 15:00–15:20, каб. 12")]
+    assert p.desired[3] == typed  # a person's: kept as typed, flagged
+    assert p.notes[3] == ["Консультация: «26.11 15:20» — в это время групповое занятие"]
+
+
 def test_with_no_free_group_place_ahead_training_gets_an_individual_slot() -> None:
     full = session("26.11.2026 15:00", "16:30", places=1)
     frame = requests({}, {})
@@ -313,7 +326,16 @@ def test_group_rows_are_read_with_room_and_places_and_flagged_when_incomplete() 
 # -- the whole sync: places, then «Обучение пройдено» -------------------------------------------
 
 
-def test_a_sync_books_the_group_and_fills_training_done_only_where_empty(tmp_path: Path) -> None:
+def as_day(value: object) -> dt.date | None:
+    """A date cell as a store reads it: a date (workbook) or a serial number (Google)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
+    return pd.Timestamp(value).date()
+
+
+def test_a_sync_books_the_group_and_fills_training_done_only_where_empty(make_sheet) -> None:
     staff = [
         {"full_name": "Иванова Мария Петровна", "position": "учитель"},
         {"full_name": "Петров Олег Ильич", "position": "учитель",
@@ -338,21 +360,50 @@ def test_a_sync_books_the_group_and_fills_training_done_only_where_empty(tmp_pat
         {"date_from": dt.date(2026, 12, 3), "kind": "Групповое занятие",
          "time_from": dt.time(15), "time_to": dt.time(16, 30), "comment": "каб. 21, мест 8"},
     ]  # fmt: skip
-    store, settings = make_workbook(
-        tmp_path, {"staff": staff, "requests": reqs, "calendar": calendar}, seed=False
-    )
+    sheet = make_sheet({"staff": staff, "requests": reqs, "calendar": calendar})
+    store, settings = sheet.store, sheet.settings
     report = sync(store, settings, now=NOW)
     assert report.cells > 0
     assert field_values(store, "requests", "consultation") == [
         past, past, past, "чт 03.12.2026 15:00–16:30, каб. 21"
     ]  # fmt: skip
     trained = field_values(store, "staff", "trained_on")
-    assert [None if v is None else pd.Timestamp(v).date() for v in trained] == [
+    assert [as_day(v) for v in trained] == [
         dt.date(2026, 11, 17),  # attended, resolved: filled with the session's day
         dt.date(2026, 9, 1),  # typed: kept
         None,  # the session is ahead
         None,  # attended but not resolved
     ]
-    again = sync(store, settings, now=NOW)
+    again = sync(sheet.reopen(), settings, now=NOW)
     assert again.cells == 0
     assert SCHEMA["staff"].col("trained_on").owner == "auto"
+
+
+def test_the_notebook_agenda_lists_each_group_place_and_names_only_with_show_names(
+    tmp_path: Path,
+) -> None:
+    from journaldesk.jobs import notebook as nh
+
+    reqs = [
+        {"number": n, "received_at": dt.datetime(2026, 11, 24, 15, n), "requester": who,
+         "role": "Учитель", "topic": TRAINING}
+        for n, who in ((1, "Петрова Анна Викторовна"), (2, "Сидоров Борис Глебович"))
+    ]  # fmt: skip
+    calendar = [
+        {"date_from": dt.date(2026, 12, 3), "kind": "Групповое занятие",
+         "time_from": dt.time(15), "time_to": dt.time(16, 30), "comment": "каб. 21, мест 8"},
+    ]  # fmt: skip
+    _, settings = make_workbook(tmp_path, {"requests": reqs, "calendar": calendar})
+    week = (dt.date(2026, 11, 30), dt.date(2026, 12, 6))
+    table = nh.agenda_table(nh.read_view(settings, now=NOW), *week)
+    group = table[table["Время"] == "15:00–16:30, групповое занятие, мест 8"]
+    assert list(group["№"]) == [1, 2]
+    assert list(group["День"]) == ["03.12.2026", "03.12.2026"]
+    assert "Петрова" not in table.to_csv()
+    named = nh.agenda_table(
+        nh.read_view(settings.model_copy(update={"show_names": True}), now=NOW), *week
+    )
+    assert list(named[named["Время"].str.contains("групповое")]["Заявитель"]) == [
+        "Петрова Анна Викторовна",
+        "Сидоров Борис Глебович",
+    ]

@@ -465,6 +465,7 @@ class _Grid:
 
 LATE = "запись позже срока: свободных мест до срока нет"
 LATE_TYPED = "запись позже срока"
+GROUP_BUSY = "в это время групповое занятие"
 LATE_GROUP = "запись позже срока: до срока нет группового занятия со свободными местами"
 
 
@@ -512,9 +513,11 @@ def _sort_slots(
     calendar: WorkCalendar,
     now_m: float,
     fixed: set[int] = frozenset(),  # type: ignore[assignment]
+    group_time: Callable[[float, float], bool] = lambda a, z: False,
 ) -> None:
     """Which slots stay, which are freed and which move to another day (a place in a group
-    session that is still in «Календарь» never moves)."""
+    session that is still in «Календарь» never moves; a slot the job wrote inside a group
+    session's time moves like one on a closed day)."""
     reasons: dict[dt.date, str | None] = {}
     for pos, slot in c.slot_of.items():
         assert slot is not None
@@ -532,6 +535,9 @@ def _sort_slots(
             if day not in reasons:
                 reasons[day] = calendar.closed_reason(day)
             if reasons[day] is not None and reasons[day] != REASON_OUTSIDE:
+                c.rebook.append(pos)
+                continue
+            if group_time(c.starts_m[pos], c.ends_m[pos]):
                 c.rebook.append(pos)
                 continue
         c.kept.append(pos)
@@ -564,10 +570,15 @@ def _book_queue(
         if index is None:
             if pos in moving:
                 old = c.cells[pos].slot
-                why = _closed_words(calendar.closed_reason(old.start.date()) or "")  # type: ignore[union-attr]
+                reason = calendar.closed_reason(old.start.date())  # type: ignore[union-attr]
+                why = (
+                    f"в этот день {_closed_words(reason)}"
+                    if reason is not None and reason != REASON_OUTSIDE
+                    else GROUP_BUSY
+                )
                 note(
                     pos,
-                    f"{HEADER}: «{quote_raw(c.raw[pos])}» — в этот день {why}, а свободного "
+                    f"{HEADER}: «{quote_raw(c.raw[pos])}» — {why}, а свободного "
                     f"времени для переноса до {until:%d.%m.%Y} нет — запишите вручную",
                 )
             else:
@@ -669,6 +680,10 @@ class _GroupSeats:
     def start_m(self, i: int) -> float:
         return self.starts[i]
 
+    def overlaps(self, start_m: float, end_m: float) -> bool:
+        """Whether a span of minutes overlaps one of the sessions."""
+        return any(a < end_m and start_m < z for a, z in zip(self.starts, self.ends, strict=True))
+
     def spans(self) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(np.asarray(self.starts, dtype=float), kind="stable")
         return (
@@ -757,7 +772,7 @@ def plan_bookings(
     }
     _sort_slots(
         c, closed=closed, waiting=waiting, open_=open_, calendar=calendar, now_m=now_m,
-        fixed=set(held),
+        fixed=set(held), group_time=sessions.overlaps,
     )  # fmt: skip
     in_group = {p: held[p] for p in c.kept if p in held}
     c.kept = [p for p in c.kept if p not in held]
@@ -772,6 +787,13 @@ def plan_bookings(
         c.kept, c.slot_of, texts, (k_start, k_end), open_, numbers, rows, calendar,
         rules.capacity, note,
     )  # fmt: skip
+    for pos in c.kept:
+        if (
+            open_[pos]
+            and c.starts_m[pos] >= now_m
+            and sessions.overlaps(c.starts_m[pos], c.ends_m[pos])
+        ):
+            note(pos, f"{HEADER}: «{quote_raw(texts[pos])}» — {GROUP_BUSY}")
 
     # Book: empty cells of open requests that need a consultation (not while they wait for
     # the requester), and the moved ones.
