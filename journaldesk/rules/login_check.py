@@ -125,11 +125,23 @@ def login_notes(
     the typed «Согласия» and «Сотрудники»; all indexed by sheet row."""
     notes: dict[int, list[str]] = {}
     login = requests[requests["topic"] == TOPIC_LOST_LOGIN]
-    for row, item in login.iterrows():
-        problem = _problem(item, consent, staff)
+    # The same person asks again and again: each (role, name, class) is checked once.
+    checked: dict[tuple[object, object, object], str | None] = {}
+    for row, role, requester, class_name, status in zip(
+        login.index,
+        login["role"].to_numpy(object),
+        login["requester"].to_numpy(object),
+        login["class_name"].to_numpy(object),
+        login["status"].to_numpy(object),
+        strict=True,
+    ):
+        key = (role, requester, class_name)
+        if key not in checked:
+            checked[key] = _problem(role, requester, class_name, consent, staff)
+        problem = checked[key]
         if problem is None:
             continue
-        if item["status"] == RESOLVED:
+        if status == RESOLVED:
             problem = (
                 f"отмечено «{RESOLVED}», но проверка перед выдачей логина не пройдена: {problem}"
             )
@@ -137,8 +149,9 @@ def login_notes(
     return notes
 
 
-def _problem(item: pd.Series, consent: pd.DataFrame, staff: pd.DataFrame) -> str | None:
-    role, requester, class_name = item["role"], item["requester"], item["class_name"]
+def _problem(
+    role: object, requester: object, class_name: object, consent: pd.DataFrame, staff: pd.DataFrame
+) -> str | None:
     if role in STAFF_ROLES:
         if _matching(staff, "full_name", requester).empty:
             return (

@@ -115,9 +115,15 @@ def diff_tab(
             raise AssertionError(f"fill of a non-auto column {tab.title}/{column.header}")
         wanted = desired[field_name]
         index = wanted.index
-        values = wanted.to_numpy(dtype=object)
+        if wanted.dtype.kind == "M":
+            # Moments the rules computed: compared as datetime64, turned into Python objects
+            # only for the cells that differ.
+            values = _LazyMoments(wanted)
+            want_blank = wanted.isna().to_numpy()
+        else:
+            values = wanted.to_numpy(dtype=object)
+            want_blank = blank_mask(values)
         current = parsed.raw[field_name].reindex(index).to_numpy(dtype=object)
-        want_blank = blank_mask(values)
         cur_blank = parsed.blank()[field_name].reindex(index, fill_value=True).to_numpy(bool)
         if only_if_empty:
             rows = np.flatnonzero(~want_blank & cur_blank)
@@ -138,8 +144,28 @@ def diff_tab(
     return out
 
 
-def _same_moments(typed: np.ndarray, desired: np.ndarray, both: np.ndarray) -> np.ndarray:
+class _LazyMoments:
+    """A datetime64 column that hands out Python objects (Timestamps) one cell at a time."""
+
+    def __init__(self, series: pd.Series) -> None:
+        self.series = series
+
+    def __getitem__(self, i: int) -> object:
+        return self.series.iloc[i]
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+def _same_moments(
+    typed: np.ndarray, desired: np.ndarray | _LazyMoments, both: np.ndarray
+) -> np.ndarray:
     """Where a date cell (as parsed) already holds the desired moment, to the minute."""
+    if isinstance(desired, _LazyMoments):
+        fast = _same_as_datetime64(typed, desired.series, both)
+        if fast is not None:
+            return fast
+        desired = desired.series.to_numpy(dtype=object)
     fast = _same_moments_as_arrays(typed, desired, both)
     if fast is not None:
         return fast
@@ -175,6 +201,29 @@ def _same_moments_as_arrays(
         right = right.tz_localize(None)
     same = np.zeros(len(desired), dtype=bool)
     same[both] = left.round("min").asi8 == right.round("min").asi8
+    return same
+
+
+def _same_as_datetime64(
+    typed: np.ndarray, desired: pd.Series, both: np.ndarray
+) -> np.ndarray | None:
+    """_same_moments_as_arrays when the desired side is a datetime64 column (None: the parsed
+    side does not hold moments alone)."""
+    a = typed[both]
+    if {_MOMENT_KINDS.get(v.__class__) for v in a} - {"moment"}:
+        return None
+    try:
+        left = pd.DatetimeIndex(pd.Series(a, dtype=object))
+    except (TypeError, ValueError):
+        return None
+    right = pd.DatetimeIndex(desired.to_numpy()[both])
+    if left.tz is not None:
+        left = left.tz_localize(None)
+    if right.tz is not None:
+        right = right.tz_localize(None)
+    same = np.zeros(len(desired), dtype=bool)
+    # In one unit on both sides: the parse and the rules need not agree on pandas' resolution.
+    same[both] = left.round("min").as_unit("s").asi8 == right.round("min").as_unit("s").asi8
     return same
 
 
