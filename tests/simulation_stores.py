@@ -144,10 +144,11 @@ class _Dying:
 
 
 class WorkbookFaults(Faults):
-    """Faults of a local workbook: the book open in an office program; the process killed in
-    the middle of a save (while the zip is written, just before the temp file replaces the
-    book, or just after); a full disk while the zip is written; a staff edit saved between
-    the job's re-read and its write."""
+    """Faults of a local workbook: the book open in an office program (since before the sync,
+    or from between the job's re-read and its write); the process killed in the middle of a
+    save (while the zip is written, just before the temp file replaces the book, or just
+    after); a full disk while the zip is written; a staff edit saved between the job's re-read
+    and its write."""
 
     kinds = ("book open", "killed mid-save", "disk full", "staff edit mid-sync")
 
@@ -162,9 +163,24 @@ class WorkbookFaults(Faults):
         self._bytes = path.read_bytes()
         if kind == "book open":
             lock = path.with_name(f".~lock.{path.name}#")
-            lock.write_text(OFFICE_LOCK, encoding="utf-8")
-            self._undo.append(lock.unlink)
-            self.strike()
+
+            def open_book() -> None:
+                lock.write_text(OFFICE_LOCK, encoding="utf-8")
+                self._undo.append(lambda: lock.unlink(missing_ok=True))
+                self.strike()
+
+            if self.rng.random() < 0.5:
+                open_book()  # open since before the sync
+            else:  # opened between the job's re-read and its write
+                write = store.write
+
+                def opened_then_write(cells: Any) -> Any:
+                    store.__dict__.pop("write", None)
+                    open_book()
+                    return write(cells)
+
+                store.write = opened_then_write  # type: ignore[method-assign]
+                self._undo.append(lambda: store.__dict__.pop("write", None))
         elif kind in ("killed mid-save", "disk full"):
             where = "zip" if kind == "disk full" else self.rng.choice(["zip", "before", "after"])
             if where == "zip":
