@@ -21,11 +21,13 @@ demo: $(STAMP)
 notebook: $(STAMP)
 	$(BIN)/jupyter notebook notebooks/administrator.ipynb
 
+# The tests spread over every core (pytest-xdist); a test file stays on one worker, so its
+# module fixtures (a demo school each) are built once.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # Ten times the property examples, with hypothesis' statistics and the state machine's depth.
 test-long: $(STAMP)

@@ -113,22 +113,33 @@ def field_values(store: Any, key: str, field: str) -> list[Any]:
     return [r[col] if col < len(r) else None for r in rows[1:]]
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@contextlib.contextmanager
+def local_smtp(handler: Any, **options: Any) -> Iterator[int]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with this handler: the port it was given.
+
+    The server binds port 0 itself, so tests running in parallel (or another test run on the
+    machine) never race for a port picked beforehand."""
+    from aiosmtpd.controller import Controller
+
+    class LoopbackController(Controller):
+        def _trigger_server(self) -> None:
+            # Bound by now (start() waits for it): learn the port before the first connection,
+            # which aiosmtpd makes to self.port.
+            self.port = self.server.sockets[0].getsockname()[1]
+            super()._trigger_server()
+
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **options)
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
 
 
 @contextlib.contextmanager
-def local_smtp(handler: Any, **options: Any) -> Iterator[int]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 with this handler, on a free port: the port."""
-    from aiosmtpd.controller import Controller
-
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
+def refused_port() -> Iterator[int]:
+    """A loopback port held (bound, never listening) for the block: connecting is refused,
+    and no other process (a parallel test worker) can start listening there meanwhile."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]

@@ -45,7 +45,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,7 +78,7 @@ from journaldesk.sheet.vocab import (
 from journaldesk.store.base import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT, CellWrite, Snapshot
 from journaldesk.store.workbook import LISTS_SHEET, WorkbookStore
 from tests.corpus.grids import Grid, forbidden_changes
-from tests.helpers import TZ, fill_under_seeds, request
+from tests.helpers import TZ, fill_under_seeds, local_smtp, request
 
 SCHEMA = load_schema()
 REQ = SCHEMA["requests"]
@@ -561,12 +560,6 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _text_of(msg: Any) -> str:
     part = msg.get_body(preferencelist=("plain",))
     return part.get_content() if part is not None else ""
@@ -670,14 +663,9 @@ class RunnerYear:
     # -- the clock ---------------------------------------------------------------------------
 
     def run(self) -> YearReport:
-        from aiosmtpd.controller import Controller
-
         t0 = time.perf_counter()
         self.smtp = _Inbox()
-        port = _free_port()
-        controller = Controller(self.smtp, hostname="127.0.0.1", port=port)
-        controller.start()
-        try:
+        with local_smtp(self.smtp) as port:
             self.build(port)
             day = self.first
             while day <= self.last:
@@ -694,8 +682,6 @@ class RunnerYear:
             self.report.size_end = self.path.stat().st_size
             for problem in mail_problems(self.mails, self.session_open):
                 self._violation(None, problem)
-        finally:
-            controller.stop()
         self.report.wall = time.perf_counter() - t0
         return self.report
 

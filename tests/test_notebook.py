@@ -131,6 +131,9 @@ def kernel_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     }
     (folder / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    # The kernel's history database and profile in this test's folder, not the user's: kernels
+    # of tests running in parallel share no file.
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     return KERNEL
 
 

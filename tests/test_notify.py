@@ -23,7 +23,7 @@ from journaldesk.jobs.notify import (
     sender_from_settings,
 )
 from journaldesk.settings import Settings, parse_settings
-from tests.helpers import free_port, local_smtp
+from tests.helpers import local_smtp, refused_port
 
 PASSWORD = "s3cret-Pa55"
 RUSSIAN_PASSWORD = "Пароль-2026"
@@ -127,11 +127,15 @@ def test_wrong_password_is_a_settings_error_without_the_password(
 
 def test_no_server_is_an_outside_failure_after_bounded_retries() -> None:
     waits: list[float] = []
-    port = free_port()  # nothing listens there
-    sender = plain_sender(
-        port, user="robot@school.test", password=PASSWORD, attempts=3, wait=1.0, sleep=waits.append
-    )
-    with pytest.raises(OutsideFailure) as err:
+    with refused_port() as port, pytest.raises(OutsideFailure) as err:
+        sender = plain_sender(
+            port,
+            user="robot@school.test",
+            password=PASSWORD,
+            attempts=3,
+            wait=1.0,
+            sleep=waits.append,
+        )
         sender.send("Тема", "Текст")
     assert str(err.value) == (
         f"Не удалось отправить письмо через 127.0.0.1:{port}: сервер отказал в соединении "

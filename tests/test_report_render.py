@@ -1,7 +1,9 @@
 """The weekly report as a person sees it: rendered by headless Chromium at a phone's width
 (390 px) and a desktop's (1200 px), the e-mail's structure, the charts' legends.
 
-The screenshots are kept in tests/artefacts/ (ignored by git) to be looked at.
+The screenshots are written to the test's temporary folder (pytest keeps the last three runs'),
+or to $JOURNALDESK_ARTEFACTS when set, to be looked at; never into the project folder, so runs
+in parallel do not share a file.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,7 +33,6 @@ from tests.browser import render as render_page
 
 TZ = ZoneInfo("Europe/Simferopol")
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=TZ)  # a Wednesday
-ARTEFACTS = Path(__file__).parent / "artefacts"
 WIDTHS = (390, 1200)
 
 
@@ -52,8 +54,9 @@ def test_the_report_fits_the_window_and_no_table_cell_is_clipped(
     report, chromium: str, width: int, tmp_path: Path
 ) -> None:
     page = report.paths["html"]
-    ARTEFACTS.mkdir(exist_ok=True)
-    shot = ARTEFACTS / f"summary-{width}.png"
+    artefacts = Path(os.environ.get("JOURNALDESK_ARTEFACTS") or tmp_path)
+    artefacts.mkdir(parents=True, exist_ok=True)
+    shot = artefacts / f"summary-{width}.png"
     seen = render_page(chromium, page, width, tmp_path, screenshot=shot)
     assert shot.read_bytes().startswith(b"\x89PNG")
     assert seen["innerWidth"] == width  # the window really was this wide

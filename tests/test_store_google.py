@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import logging
 import math
-import socket
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +28,7 @@ from journaldesk.store.google import (
     to_serial,
 )
 from journaldesk.store.retry import RetryPolicy, call_with_retry
-from tests.helpers import SEED_DAY
+from tests.helpers import SEED_DAY, refused_port
 from tests.sheets_api.fixtures import InProcessAdapter, in_process
 from tests.sheets_api.server import SheetsApiServer
 
@@ -330,13 +329,11 @@ def test_connection_refused_is_an_outside_failure(
 def test_no_token_because_nothing_listens_is_an_outside_failure(
     google_store: Any, sheet: str, service_account_info: dict
 ) -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    info = service_account_info | {"token_uri": f"http://127.0.0.1:{port}/token"}
-    store = google_store(sheet, service_account_info=info)
-    with pytest.raises(OutsideFailure, match="нет соединения с сервером Google"):
-        store.read()
+    with refused_port() as port:  # nothing listens there
+        info = service_account_info | {"token_uri": f"http://127.0.0.1:{port}/token"}
+        store = google_store(sheet, service_account_info=info)
+        with pytest.raises(OutsideFailure, match="нет соединения с сервером Google"):
+            store.read()
 
 
 def test_a_reply_that_is_not_json_is_retried_then_reported(

@@ -925,16 +925,18 @@ def _fit_rows(ws: Worksheet, rows: Any) -> None:
     but LibreOffice opens an .xlsx with the heights the file names, and wrapped lines would
     overlap the next row."""
     widths = _widths(ws)
-    wrapped = [
+    # max_column walks every cell of the sheet: asked once, not once per row.
+    last_column = ws.max_column
+    wrapped = {
         col
-        for col in range(1, ws.max_column + 1)
+        for col in range(1, last_column + 1)
         if (dim := ws.column_dimensions.get(column_letter(col))) is not None
         and dim.alignment is not None
         and dim.alignment.wrap_text
-    ]
+    }
     for row in rows:
         lines = 1
-        for col in range(1, ws.max_column + 1):
+        for col in range(1, last_column + 1):
             cell = ws._cells.get((row, col))
             if cell is None or not isinstance(cell.value, str):
                 continue

@@ -814,6 +814,7 @@ class SheetsApiServer:
         self._hooks: list[_Hook] = []
         self.require_auth = True
         self.port = 0
+        self._held: socket.socket | None = None  # the port, kept while stopped
         self._email = ""
         self.sort_moves_metadata = False
 
@@ -833,6 +834,9 @@ class SheetsApiServer:
         """Bind to a free loopback port and serve in a daemon thread."""
         handler = type("Handler", (_Handler,), {"api": self})
         self._stopping.clear()
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
@@ -849,6 +853,7 @@ class SheetsApiServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+            self._hold_port()
         with self._lock:
             connections = list(self._connections)
             self._connections.clear()
@@ -858,6 +863,18 @@ class SheetsApiServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    def _hold_port(self) -> None:
+        # Bound but not listening: requests to the stopped server stay refused, and no other
+        # server (a parallel test worker's) can take the port meanwhile.
+        held = socket.socket()
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            held.bind(("127.0.0.1", self.port))
+        except OSError:
+            held.close()
+            return
+        self._held = held
 
     def __enter__(self) -> SheetsApiServer:
         return self.start()
@@ -1804,18 +1821,21 @@ class SheetsApiServer:
     def _metadata_matching(self, book: Spreadsheet, data_filter: dict) -> list[dict]:
         """The developer metadata a DataFilter selects: by lookup fields, or by intersecting a
         location (a1Range / gridRange)."""
-        items = [m for sheet in book.sheets for m in sheet.metadata]
-        if "developerMetadataLookup" in data_filter:
-            lookup = data_filter["developerMetadataLookup"]
-            if "metadataValue" in lookup and len(items) > 64:
-                # A write by tag names thousands of rows: look values up, do not scan per filter.
-                index = book.__dict__.get("_by_value")
-                if index is None or index[0] != len(items):
-                    by_value: dict[str, list[dict]] = {}
-                    for m in items:
-                        by_value.setdefault(m.get("metadataValue"), []).append(m)
-                    index = book.__dict__["_by_value"] = (len(items), by_value)
-                items = index[1].get(lookup["metadataValue"], [])
+        count = sum(len(sheet.metadata) for sheet in book.sheets)
+        index = book.__dict__.get("_by_value")
+        lookup = data_filter.get("developerMetadataLookup")
+        if lookup is not None and "metadataValue" in lookup and count > 64:
+            # A write by tag names thousands of rows: look values up, do not scan (nor gather
+            # every sheet's metadata) per filter.
+            if index is None or index[0] != count:
+                by_value: dict[str, list[dict]] = {}
+                for m in (m for sheet in book.sheets for m in sheet.metadata):
+                    by_value.setdefault(m.get("metadataValue"), []).append(m)
+                index = book.__dict__["_by_value"] = (count, by_value)
+            items = index[1].get(lookup["metadataValue"], [])
+        else:
+            items = [m for sheet in book.sheets for m in sheet.metadata]
+        if lookup is not None:
             out = []
             for m in items:
                 rng = m["location"]["dimensionRange"]
