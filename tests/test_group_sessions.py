@@ -24,6 +24,7 @@ from journaldesk.rules.booking import (
     parse_slot,
     plan_bookings,
 )
+from journaldesk.rules.calendar import calendar_notes
 from journaldesk.rules.group import GroupSession, group_notes, group_sessions, places_of
 from journaldesk.rules.school_year import regulation_hours
 from journaldesk.rules.worktime import WorkCalendar, to_minutes
@@ -321,6 +322,28 @@ def test_group_rows_are_read_with_room_and_places_and_flagged_when_incomplete() 
     assert [places_of(t) for t in ("мест 8", "8 мест", "12 человек", "каб. 21", None)] == [
         8, 8, 12, None, None
     ]  # fmt: skip
+
+
+def test_two_sessions_on_one_day_are_no_overlap_but_one_time_and_room_twice_is_flagged() -> None:
+    frame = calendar_frame(
+        {"date_from": dt.date(2026, 12, 3), "time_from": dt.time(10), "time_to": dt.time(11),
+         "comment": "каб. 21, мест 8"},
+        {"date_from": dt.date(2026, 12, 3), "time_from": dt.time(15), "time_to": dt.time(16),
+         "comment": "каб. 21, мест 8"},
+        {"date_from": dt.date(2026, 12, 3), "time_from": dt.time(15), "time_to": dt.time(16),
+         "comment": "каб. 14, мест 6"},
+        {"date_from": dt.date(2026, 12, 3), "time_from": dt.time(15), "time_to": dt.time(16, 30),
+         "comment": "каб. 21, мест 10"},
+    )  # fmt: skip
+    notes = calendar_notes(frame, now=NOW)
+    assert not any("Пересекается" in t for texts in notes.values() for t in texts)
+    assert group_notes(frame) == {
+        5: ["То же время и кабинет, что в строке 3: занятие одно, записывают на строку 3"]
+    }
+    # Booking takes the first of the two rows: its places, not the sum.
+    p = plan(requests(*[{}] * 10), group_sessions(frame)[1:])
+    held = [t for t in p.desired if t == "чт 03.12.2026 15:00–16:00, каб. 21"]
+    assert len(held) == 8
 
 
 # -- the whole sync: places, then «Обучение пройдено» -------------------------------------------

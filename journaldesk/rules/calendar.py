@@ -14,7 +14,13 @@ from journaldesk.rules.school_year import school_year_start
 from journaldesk.rules.worktime import CalendarEntry, WeeklyHours, WorkCalendar
 from journaldesk.sheet.schema import load_schema
 from journaldesk.sheet.textfmt import day, is_blank
-from journaldesk.sheet.vocab import CALENDAR_KINDS, KIND_EXTRA, KIND_QUARTER_END, WEEKDAYS
+from journaldesk.sheet.vocab import (
+    CALENDAR_KINDS,
+    KIND_EXTRA,
+    KIND_GROUP,
+    KIND_QUARTER_END,
+    WEEKDAYS,
+)
 
 _SCHEMA = load_schema()
 KINDS = CALENDAR_KINDS
@@ -131,7 +137,8 @@ def calendar_notes(calendar: pd.DataFrame, *, now: dt.datetime) -> dict[int, lis
             notes.setdefault(int(row), []).append(
                 "Для доп. консультации укажите время с и до (пока взяты обычные часы этого дня)"
             )
-        if not is_blank(r["kind"]):
+        # Several group sessions on one day are no overlap (rules/group.py flags a true repeat).
+        if not is_blank(r["kind"]) and r["kind"] != KIND_GROUP:
             spans.append((int(row), r["date_from"], date_to, r["kind"]))
     spans.sort(key=lambda s: (s[3], s[1]))
     for (row_a, _, a_to, kind_a), (row_b, b_from, _, kind_b) in itertools.pairwise(spans):
