@@ -321,11 +321,13 @@ def _notes(
     notes: dict[object, list[str]] = {row: [] for row in assessed.index}
     now = pd.Timestamp(today)
 
-    records = assessed.to_dict("index")  # plain dicts: far cheaper per row than .loc
-
     def add(mask: pd.Series, make: Callable[[dict], str]) -> None:
-        for row in assessed.index[mask.to_numpy(dtype=bool)]:
-            notes[row].append(make(records[row]))
+        # Plain dicts of the flagged rows only (far cheaper per row than .loc; most rows of a
+        # kept sheet have no note, and a dict of every row on every sync cost more than the rest).
+        picked = mask.to_numpy(dtype=bool)
+        if picked.any():
+            for row, record in assessed[picked].to_dict("index").items():
+                notes[row].append(make(record))
 
     a = assessed
     state, app, pdc = a["state"], a["application"], a["pd_consent"]
@@ -463,7 +465,9 @@ def _notes(
     )
 
     listed = a[(a["class_key"] != "") & (a["pupil_key"] != "")]
-    groups = listed.groupby(["class_key", "pupil_key"], sort=False).groups
+    # Only pupils listed twice are grouped: grouping every row cost more than all the notes.
+    twice = listed[listed.duplicated(["class_key", "pupil_key"], keep=False)]
+    groups = twice.groupby(["class_key", "pupil_key"], sort=False).groups if len(twice) else {}
     for rows in groups.values():
         if len(rows) < 2:
             continue
