@@ -22,6 +22,7 @@ import datetime as dt
 import pstats
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,6 +56,13 @@ def main() -> int:
             shuffle_every=args.shuffle_every,
             quiet_week=args.quiet_week if args.first <= args.quiet_week <= args.last else None,
         )
+        year.progress = lambda day, r: print(
+            f"{day}: steps {r.steps}, syncs {r.syncs}, violations {len(r.violations)}, "
+            f"{time.perf_counter() - t0:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        t0 = time.perf_counter()
         if args.profile:
             profiler = cProfile.Profile()
             report = profiler.runcall(year.run)

@@ -599,6 +599,7 @@ class RunnerYear:
         self.shuffle_every = shuffle_every
         self.quiet_week = quiet_week  # a Monday: nobody works that week
         self.sync_every = sync_every
+        self.progress: Any = None  # called (day, report) every Sunday, for long runs
         self.report = YearReport(pupils=pupils)
         self.counter = 0
         self.alive: set[str] = set()  # descriptions of the requests that exist
@@ -670,6 +671,8 @@ class RunnerYear:
             day = self.first
             while day <= self.last:
                 self.run_day(day)
+                if self.progress is not None and day.weekday() == 6:
+                    self.progress(day, self.report)
                 if self.quiet_start is not None and not self._quiet(day + dt.timedelta(days=1)):
                     self._close_quiet(self.quiet_start)
                 day += dt.timedelta(days=1)
