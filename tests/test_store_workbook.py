@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import gc
 import itertools
 import os
 import re
@@ -591,3 +592,19 @@ def test_a_changed_list_replaces_the_old_dropdown(tmp_path: Path) -> None:
     store.apply_init(InitPlan(dropdowns=[(TAB, 3, ["А"])]))
     assert store.describe()[TAB]["dropdown_values"] == {3: ["А"]}
     assert len(openpyxl.load_workbook(path)[TAB].data_validations.dataValidation) == 1
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_read_leaves_the_cycle_collector_as_it_found_it(book_path: Path, enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        WorkbookStore(book_path).read()
+        assert gc.isenabled() is enabled
+        with pytest.raises(StructureError):
+            WorkbookStore(book_path).read_columns("Нет такого листа", [1])
+        assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()
