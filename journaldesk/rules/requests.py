@@ -117,11 +117,17 @@ def pause_spans(audit: pd.DataFrame, tz: str, schema: Schema | None = None) -> P
     rows = audit[(audit["field"] == status_header) & audit["number"].notna() & audit["at"].notna()]
     if rows.empty:
         return Pauses(spans)
+    # A request that never waited has no span: only those that did are walked through below.
+    ever_waited = rows.loc[rows["new"].isin(ON_HOLD), "number"].unique()
+    rows = rows[rows["number"].isin(ever_waited)]
+    if rows.empty:
+        return Pauses(spans)
     rows = rows.assign(_m=to_minutes(rows["at"], tz)).sort_values(["number", "_m"], kind="stable")
-    numbers = rows["number"].astype(int).to_numpy()
-    waiting = rows["new"].isin(ON_HOLD).to_numpy()
-    first_sight = (rows["old"] == FIRST_SIGHT).to_numpy()
-    moments = rows["_m"].to_numpy(dtype=float)
+    # Plain lists: the walk below reads them cell by cell.
+    numbers = rows["number"].astype(int).to_numpy().tolist()
+    waiting = rows["new"].isin(ON_HOLD).to_numpy().tolist()
+    first_sight = (rows["old"] == FIRST_SIGHT).to_numpy().tolist()
+    moments = rows["_m"].to_numpy(dtype=float).tolist()
     unknown: set[tuple[int, float]] = set()
     began: float | None = None
     for i in range(len(rows)):
@@ -197,7 +203,9 @@ def _deadlines(
     paused = np.zeros(len(due))
     held = np.full(len(due), np.nan)
     in_time = np.zeros(len(due), dtype=bool)
-    for i in np.flatnonzero(np.isfinite(numbers) & np.isfinite(due)):
+    paused_numbers = np.fromiter(pauses.spans, dtype=float, count=len(pauses.spans))
+    with_pauses = np.isin(numbers, paused_numbers)  # the other rows keep their deadline as is
+    for i in np.flatnonzero(np.isfinite(numbers) & np.isfinite(due) & with_pauses):
         for start, end in sorted(pauses.spans.get(int(numbers[i]), ())):
             if not np.isfinite(end):
                 known = (int(numbers[i]), float(start)) not in pauses.unknown

@@ -40,9 +40,17 @@ def blank_mask(values: object) -> np.ndarray:
     # pandas' null check runs in C; only the texts need a look of their own.
     out = pd.isna(array)
     cells = array.tolist()
-    if str in set(map(type, cells)):
+    kinds = set(map(type, cells))
+    if str not in kinds:
+        return out
+    if any(issubclass(k, str) and k is not str for k in kinds):
         # str.strip() takes NBSP too
         out |= np.array([c.__class__ is str and not c.strip() for c in cells], dtype=bool)
+        return out
+    # Each distinct text is looked at once; the look-up over the column runs in C.
+    blank_texts = {c for c in set(cells) if c.__class__ is str and not c.strip()}
+    if blank_texts:
+        out |= np.fromiter(map(blank_texts.__contains__, cells), dtype=bool, count=len(cells))
     return out
 
 
