@@ -365,6 +365,8 @@ def test_a_sync_books_the_group_and_fills_training_done_only_where_empty(make_sh
          "trained_on": dt.date(2026, 9, 1)},  # typed by a person: stays
         {"full_name": "Сидорова Анна Павловна", "position": "учитель"},  # her session is ahead
         {"full_name": "Орлова Вера Сергеевна", "position": "учитель"},  # not resolved
+        {"full_name": "Кузьмин Юрий Львович", "position": "учитель",
+         "trained_on": "да, в мае"},  # typed text, not a date: stays too
     ]  # fmt: skip
     past = "вт 17.11.2026 15:00–16:30, каб. 21"
     reqs = [
@@ -376,6 +378,8 @@ def test_a_sync_books_the_group_and_fills_training_done_only_where_empty(make_sh
          "Орлова В. С.", "topic": TRAINING, "status": "В работе", "consultation": past},
         {"number": 4, "received_at": dt.datetime(2026, 11, 24, 15, 0), "requester":
          "Сидорова А. П.", "topic": TRAINING},
+        {"number": 5, "received_at": dt.datetime(2026, 11, 10, 15, 20), "requester":
+         "Кузьмин Ю. Л.", "topic": TRAINING, "status": "Решено", "consultation": past},
     ]  # fmt: skip
     calendar = [
         {"date_from": dt.date(2026, 11, 17), "kind": "Групповое занятие",
@@ -388,10 +392,11 @@ def test_a_sync_books_the_group_and_fills_training_done_only_where_empty(make_sh
     report = sync(store, settings, now=NOW)
     assert report.cells > 0
     assert field_values(store, "requests", "consultation") == [
-        past, past, past, "чт 03.12.2026 15:00–16:30, каб. 21"
+        past, past, past, "чт 03.12.2026 15:00–16:30, каб. 21", past
     ]  # fmt: skip
     trained = field_values(store, "staff", "trained_on")
-    assert [as_day(v) for v in trained] == [
+    assert trained[4] == "да, в мае"
+    assert [as_day(v) for v in trained[:4]] == [
         dt.date(2026, 11, 17),  # attended, resolved: filled with the session's day
         dt.date(2026, 9, 1),  # typed: kept
         None,  # the session is ahead
