@@ -30,30 +30,39 @@ from tests.simulation_runner import (
 def _year(tmp_path: Path, **over) -> RunnerYear:
     params = dict(
         seed=21,
-        pupils=150,
-        first=dt.date(2026, 9, 7),
-        last=dt.date(2026, 9, 19),
+        pupils=100,
+        first=dt.date(2026, 9, 1),
+        last=dt.date(2026, 9, 14),
         sync_every=120,
-        requests_per_day=5.0,
-        form_answers_per_day=1.0,
+        requests_per_day=6.0,
+        form_answers_per_day=1.5,
         sittings_per_day=4.0,
         fault_rate=0.5,
         shuffle_every=6,
-        quiet_week=dt.date(2026, 9, 14),
+        quiet_week=dt.date(2026, 9, 7),
     )
     params.update(over)
     return RunnerYear(tmp_path, **params)
 
 
-def test_two_weeks_by_the_runner_break_no_invariant(tmp_path: Path) -> None:
-    report = _year(tmp_path).run()
+@pytest.fixture(scope="module")
+def two_weeks(tmp_path_factory: pytest.TempPathFactory) -> RunnerYear:
+    """A busy first week, a quiet week, a busy Monday; run once for every test here."""
+    year = _year(tmp_path_factory.mktemp("year"))
+    year.run()
+    return year
+
+
+def test_two_weeks_by_the_runner_break_no_invariant(two_weeks: RunnerYear) -> None:
+    report = two_weeks.report
     assert report.violations == [], "\n".join(report.violations[:20])
     # The run went deep enough to mean something.
     lines = report.lines()
     assert report.jobs["sync"] >= 60 and report.writing_steps >= 10, lines
-    assert report.jobs["summary"] == 2 and report.summaries_checked == 2, lines
+    # Last week's on the first morning, then every Monday.
+    assert report.jobs["summary"] == 3 and report.summaries_checked == 3, lines
     assert report.jobs["journal"] >= 1 and report.mails["teacher"] >= 1, lines
-    assert report.mails["summary"] == 2, lines
+    assert report.mails["summary"] == 3 and report.mails["reply"] >= 1, lines
     assert report.faults >= 1, lines
     for kind in ("add", "status", "form answer", "journal export", "consent: handed out"):
         assert report.edits[kind] >= 1, (kind, report.edits)
@@ -65,21 +74,6 @@ def test_two_weeks_by_the_runner_break_no_invariant(tmp_path: Path) -> None:
 # --- each check fails when its rule is broken --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def a_week(tmp_path_factory: pytest.TempPathFactory) -> RunnerYear:
-    """One busy week, run once; the checks below are fed broken copies of its book."""
-    year = _year(
-        tmp_path_factory.mktemp("week"),
-        last=dt.date(2026, 9, 14),
-        quiet_week=None,
-        requests_per_day=8.0,
-        fault_rate=0.0,
-    )
-    report = year.run()
-    assert report.violations == [], report.violations[:10]
-    return year
-
-
 def _set(grid: dict, key: str, rec: dict, field: str, value: object) -> None:
     from tests.simulation_runner import SCHEMA
 
@@ -88,9 +82,9 @@ def _set(grid: dict, key: str, rec: dict, field: str, value: object) -> None:
     grid[tab.title][(rec["_row"], header[tab.header(field)])] = (value, type(value).__name__)
 
 
-def test_a_booking_on_a_holiday_or_over_capacity_is_caught(a_week: RunnerYear) -> None:
-    grid = book_grid(a_week.path)
-    now = a_week.now.replace(tzinfo=None)
+def test_a_booking_on_a_holiday_or_over_capacity_is_caught(two_weeks: RunnerYear) -> None:
+    grid = book_grid(two_weeks.path)
+    now = two_weeks.now.replace(tzinfo=None)
     assert calendar_booking_problems(grid, now, 1) == []
     booked = [
         r
@@ -106,27 +100,27 @@ def test_a_booking_on_a_holiday_or_over_capacity_is_caught(a_week: RunnerYear) -
     _set(grid, "requests", booked[0], "consultation", "сб 07.11.2026 15:00–15:20, каб. 12")
     problems = calendar_booking_problems(grid, now, 1)
     assert any("outside a session (outside the hours)" in p for p in problems), problems
-    grid = book_grid(a_week.path)
+    grid = book_grid(two_weeks.path)
     other = next(r for r in tab_records(grid, "requests") if r["_row"] != booked[0]["_row"])
     _set(grid, "requests", other, "consultation", booked[0]["consultation"])
     problems = calendar_booking_problems(grid, now, 1)
     assert any("(capacity 1)" in p for p in problems), problems
-    grid = book_grid(a_week.path)
+    grid = book_grid(two_weeks.path)
     _set(grid, "requests", booked[0], "status", "Решено")
     problems = calendar_booking_problems(grid, now, 1)
     assert any("Решено keeps a future slot" in p for p in problems), problems
 
 
-def test_a_summary_figure_off_by_one_is_caught(a_week: RunnerYear) -> None:
-    week = dt.date(2026, 9, 7)
-    grid = copy.deepcopy(a_week.summary_grids[week])
+def test_a_summary_figure_off_by_one_is_caught(two_weeks: RunnerYear) -> None:
+    week = dt.date(2026, 8, 31)
+    grid = copy.deepcopy(two_weeks.summary_grids[week])
     assert summary_problems(grid, week) == []
     want = week_recount(grid, week)
     assert want["received"] >= 5, want
     row = next(r for r in tab_records(grid, "summary") if r["received"] == want["received"])
     _set(grid, "summary", row, "received", want["received"] + 1)
     assert summary_problems(grid, week) == [
-        f"week of 07.09.2026: «Сводка» received {want['received'] + 1}.0, recount "
+        f"week of 31.08.2026: «Сводка» received {want['received'] + 1}.0, recount "
         f"{want['received']}"
     ]
 
