@@ -654,7 +654,12 @@ class GoogleStore:
         tabs: dict[str, TabData] = {}
         self._data_rows = {}
         for title, value_range in zip(titles, reply.get("valueRanges", []), strict=False):
-            rows = [[_clean(v) for v in row] for row in value_range.get("values", [])]
+            # A Google cell cannot hold an empty string: "" in a reply is a blank cell. Most rows
+            # hold none, and asking a row is one pass in C.
+            rows = [
+                [None if v == "" else v for v in row] if "" in row else row
+                for row in value_range.get("values", [])
+            ]
             first_row, first_col = a1_start(value_range.get("range", "A1"))
             if first_col > 1:
                 rows = [[None] * (first_col - 1) + row if row else row for row in rows]
