@@ -129,14 +129,34 @@ def _key(value: object) -> str:
 
 def _row_keys(columns: list, rows: int | None = None) -> list[tuple[str, ...]]:
     """The identity key of every row, from the columns of its identity cells (column by column:
-    text, by far the most common cell, is keyed without a call)."""
+    text and whole numbers, by far the most common cells, are keyed without a call)."""
     keyed = [
-        [v.replace("\xa0", " ").strip() if v.__class__ is str else _key(v) for v in column]
+        [
+            v.replace("\xa0", " ").strip()
+            if (cls := v.__class__) is str
+            else str(v)
+            if cls is int
+            else _key(v)
+            for v in column
+        ]
         for column in columns
     ]
     if not keyed:
         return [()] * (rows or 0)
     return list(zip(*keyed, strict=True))
+
+
+def _in_place(
+    before: list[tuple[str, ...]], after: list[tuple[str, ...]], positions: list[int]
+) -> bool:
+    """Whether every row keyed in `before` is still where it was (before[i] at positions[i])
+    and `after` keys no other row: then remap_rows would map each row to its own place (the
+    usual case, found without building its maps)."""
+    if positions and not 0 <= positions[0] <= positions[-1] < len(after):
+        return False
+    if [after[at] for at in positions] != before:
+        return False
+    return sum(map(any, after)) == sum(map(any, before))
 
 
 def remap_rows(before: list[tuple[str, ...]], after: list[tuple[str, ...]]) -> dict[int, int]:
@@ -219,7 +239,11 @@ def aim(
                 ],
                 len(rows),
             )
-            out[key] = remap_rows(before, after)
+            positions = [r - 2 for r in p_tab.raw.index]
+            if _in_place(before, after, positions):
+                out[key] = {i: at for i, at in enumerate(positions) if any(before[i])}
+            else:
+                out[key] = remap_rows(before, after)
         return out
 
     mapping = match(located)

@@ -23,9 +23,10 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from copy import copy
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,16 @@ def _read_sheet(book: CalamineWorkbook, title: str) -> list[list[RawValue]]:
     values = sheet.to_python(skip_empty_area=False)
     del sheet
     return _convert_sheet(values)
+
+
+def _columns(rows: Sequence[Sequence[RawValue]], idx: list[int]) -> list[list[RawValue]]:
+    """These 0-based columns of every row, None past a row's end."""
+    if idx and rows and max(idx) < min(map(len, rows)):
+        pick = itemgetter(*idx)  # every row is wide enough: picked in C
+        if len(idx) == 1:
+            return [[pick(r)] for r in rows]
+        return [list(pick(r)) for r in rows]
+    return [[r[i] if i < len(r) else None for i in idx] for r in rows]
 
 
 @contextmanager
@@ -283,11 +294,9 @@ class WorkbookStore:
                     except CalamineError as exc:
                         raise self._not_workbook() from exc
             self.api_calls += 1
-        out = {}
-        for title, cols in spec.items():
-            idx = [c - 1 for c in cols]
-            out[title] = [[r[i] if i < len(r) else None for i in idx] for r in sheets[title]]
-        return out
+        return {
+            title: _columns(sheets[title], [c - 1 for c in cols]) for title, cols in spec.items()
+        }
 
     def locate(
         self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
