@@ -132,6 +132,23 @@ def test_a_slot_inside_a_group_session_moves_if_the_job_wrote_it_else_is_flagged
     assert p.notes[3] == ["Консультация: «26.11 15:20» — в это время групповое занятие"]
 
 
+def test_a_place_in_a_session_deleted_from_the_calendar_is_booked_again() -> None:
+    gone = session("26.11.2026 15:00", "16:30", places=4)
+    other = session("01.12.2026 15:00", "16:30", places=1, row=3)
+    frame = requests({}, {}, {"topic": MARKS})
+    # The administrator deleted Thursday's row; two places the job wrote there and a marks slot.
+    p = plan(
+        frame, [other], current=[label(gone), label(gone), "чт 26.11.2026 15:00–15:20, каб. 12"]
+    )
+    assert p.desired[2] == label(other)
+    assert p.desired[3] == "ср 25.11.2026 15:00–15:20, каб. 12"  # no group place left
+    assert p.desired[4] == "чт 26.11.2026 15:00–15:20, каб. 12"  # an individual slot: stays
+    assert p.rebooked == [
+        (1, label(gone), label(other)),
+        (2, label(gone), "ср 25.11.2026 15:00–15:20, каб. 12"),
+    ]
+
+
 def test_with_no_free_group_place_ahead_training_gets_an_individual_slot() -> None:
     full = session("26.11.2026 15:00", "16:30", places=1)
     frame = requests({}, {})

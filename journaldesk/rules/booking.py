@@ -466,6 +466,7 @@ class _Grid:
 LATE = "запись позже срока: свободных мест до срока нет"
 LATE_TYPED = "запись позже срока"
 GROUP_BUSY = "в это время групповое занятие"
+GROUP_GONE = "такого группового занятия в «Календаре» больше нет"
 LATE_GROUP = "запись позже срока: до срока нет группового занятия со свободными местами"
 
 
@@ -482,6 +483,7 @@ class _Cells:
     ends_m: dict[int, float]
     kept: list[int] = field(default_factory=list)
     rebook: list[int] = field(default_factory=list)
+    why_moved: dict[int, str] = field(default_factory=dict)  # why each rebooked slot moves
 
 
 def _read_cells(
@@ -514,6 +516,7 @@ def _sort_slots(
     now_m: float,
     fixed: set[int] = frozenset(),  # type: ignore[assignment]
     group_time: Callable[[float, float], bool] = lambda a, z: False,
+    gone: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """Which slots stay, which are freed and which move to another day (a place in a group
     session that is still in «Календарь» never moves; a slot the job wrote inside a group
@@ -534,11 +537,18 @@ def _sort_slots(
             day = slot.start.date()
             if day not in reasons:
                 reasons[day] = calendar.closed_reason(day)
-            if reasons[day] is not None and reasons[day] != REASON_OUTSIDE:
+            reason = reasons[day]
+            if reason is not None and reason != REASON_OUTSIDE:
+                why = f"в этот день {_closed_words(reason)}"
+            elif pos in gone:
+                why = GROUP_GONE
+            elif group_time(c.starts_m[pos], c.ends_m[pos]):
+                why = GROUP_BUSY
+            else:
+                why = ""
+            if why:
                 c.rebook.append(pos)
-                continue
-            if group_time(c.starts_m[pos], c.ends_m[pos]):
-                c.rebook.append(pos)
+                c.why_moved[pos] = why
                 continue
         c.kept.append(pos)
 
@@ -569,16 +579,9 @@ def _book_queue(
         index = grid.book(float(after[i]))
         if index is None:
             if pos in moving:
-                old = c.cells[pos].slot
-                reason = calendar.closed_reason(old.start.date())  # type: ignore[union-attr]
-                why = (
-                    f"в этот день {_closed_words(reason)}"
-                    if reason is not None and reason != REASON_OUTSIDE
-                    else GROUP_BUSY
-                )
                 note(
                     pos,
-                    f"{HEADER}: «{quote_raw(c.raw[pos])}» — {why}, а свободного "
+                    f"{HEADER}: «{quote_raw(c.raw[pos])}» — {c.why_moved[pos]}, а свободного "
                     f"времени для переноса до {until:%d.%m.%Y} нет — запишите вручную",
                 )
             else:
@@ -770,9 +773,17 @@ def plan_bookings(
         for p, slot in c.slot_of.items()
         if group_topic[p] and (g := sessions.find(slot)) is not None  # type: ignore[arg-type]
     }
+    # A place the job wrote in a group session that is no longer in «Календарь» (its text is
+    # longer than an individual slot): booked again.
+    length = dt.timedelta(minutes=rules.slot_minutes)
+    gone = {
+        p
+        for p, slot in c.slot_of.items()
+        if group_topic[p] and p not in held and slot.end - slot.start != length  # type: ignore[union-attr]
+    }
     _sort_slots(
         c, closed=closed, waiting=waiting, open_=open_, calendar=calendar, now_m=now_m,
-        fixed=set(held), group_time=sessions.overlaps,
+        fixed=set(held), group_time=sessions.overlaps, gone=gone,
     )  # fmt: skip
     in_group = {p: held[p] for p in c.kept if p in held}
     c.kept = [p for p in c.kept if p not in held]
