@@ -29,8 +29,9 @@ check is a method that a test can break a copy of):
 - every weekly summary («Сводка» row) equals a recount from the sheet at that week's end;
 - every e-mail was sent once: one digest per session (and only for a session the calendar
   has), one summary per week, one letter per form answer, one mail per teacher per import;
-- an open book is never written; a quiet week (no one at work) adds no row to «Журнал» or
-  «Изменения», however many syncs run in it.
+- the runner rests on a holiday or a vacation day of the calendar as typed (once it has read
+  the calendar); an open book is never written; a quiet week (no one at work) adds no row to
+  «Журнал» or «Изменения», however many syncs run in it.
 """
 
 from __future__ import annotations
@@ -821,12 +822,16 @@ class RunnerYear:
         before_sig = self._signature()
         before = self.grid()
         self._results: list[Any] = []
+        knew_calendar = self.runner.state.calendar_at is not None
         t0 = time.perf_counter()
         self.runner.run_due(now)
         self.report.seconds["runner"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         self._collect_mail(now, before)
         wrote = self._signature() != before_sig
+        if knew_calendar and self._results and TypedCalendar(before).school_closed(now.date()):
+            jobs = [r.job for r in self._results]
+            self._violation(now, f"the runner ran {jobs} on a closed day (holiday or vacation)")
         if self.locked_until is not None and wrote:
             self._violation(now, "the book was written while open in an office program")
         if wrote:

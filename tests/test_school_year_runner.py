@@ -8,6 +8,7 @@ tests/test_school_year.py runs the stores' faults on both stores."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -157,3 +158,24 @@ def test_a_runner_that_forgets_its_summary_is_caught(
     )  # fmt: skip
     report = year.run()
     assert any("summary sent twice" in v for v in report.violations), report.violations
+
+
+def test_a_runner_that_works_on_holidays_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken copy of the rule "nothing is due on a holiday": the simulation sees the runner
+    sync on 8 March (a holiday of the calendar `init` seeds)."""
+    real = scheduler.due_jobs
+
+    def tireless(state: scheduler.RunnerState, now: dt.datetime, tt) -> list[str]:
+        return real(dataclasses.replace(state, closed_days=set()), now, tt)
+
+    monkeypatch.setattr(scheduler, "due_jobs", tireless)
+    year = _year(
+        tmp_path, first=dt.date(2027, 3, 6), last=dt.date(2027, 3, 8), quiet_week=None,
+        sync_every=240, fault_rate=0.0,
+    )  # fmt: skip
+    report = year.run()
+    assert any(v.startswith("08.03.2027") and "on a closed day" in v for v in report.violations), (
+        report.violations
+    )
