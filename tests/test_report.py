@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import email
 import email.policy
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from journaldesk.cli import summary as cli_summary
 from journaldesk.errors import UserError
 from journaldesk.jobs.demo import SETTINGS_NAME, build_demo
 from journaldesk.jobs.report import (
+    SummaryResult,
     charts,
     environment,
     history_writes,
@@ -28,6 +30,7 @@ from journaldesk.jobs.report import (
     points,
     render,
     run_summary,
+    summary_line,
 )
 from journaldesk.jobs.sync import parse_snapshot, plan_sheet
 from journaldesk.resources import template_file
@@ -83,6 +86,20 @@ def tab_rows(snap: Snapshot, key: str) -> list[list]:
 
 def _plain(text: str) -> str:
     return text.replace("*", "").replace("<b>", "").replace("</b>", "")
+
+
+def test_the_summary_line_names_the_week_the_counts_the_folder_and_the_mail(tmp_path) -> None:
+    figures = dataclasses.replace(empty_week(), received=7, resolved=5)
+    result = SummaryResult(figures=figures, folder=tmp_path, sent=True)
+    assert summary_line(result) == (
+        f"неделя с 23.11.2026: поступило 7, решено 5; файлы в {tmp_path}; отправлена на почту"
+    )
+    # Not sent, no folder (a stand-in with only figures): the week and the counts alone.
+    assert summary_line(types.SimpleNamespace(figures=figures)) == (
+        "неделя с 23.11.2026: поступило 7, решено 5"
+    )
+    # A runner's summary job may return something else (a test's stand-in): still one line.
+    assert summary_line(None) == "сформирована"
 
 
 # --- templates ---------------------------------------------------------------------------------

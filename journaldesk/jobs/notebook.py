@@ -454,10 +454,9 @@ def history_table(view: SheetView) -> pd.DataFrame:
 def build_summary(settings: Settings, *, now: dt.datetime, send: bool = False) -> str:
     """Build the weekly summary (files and the «Сводка» row); a Russian line on what was made."""
     try:
-        from journaldesk.jobs.report import run_summary
+        from journaldesk.jobs.report import run_summary, summary_line
     except ImportError:
         return "Сводка недоступна: в этой версии нет модуля отчётов."
-    from journaldesk.runner.scheduler import summary_line
 
     result = run_summary(open_store(settings), settings, now=now, send=send)
     return f"Сводка: {summary_line(result)}"

@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import numpy as np
@@ -372,6 +373,23 @@ class SummaryResult:
     replaced: bool = False  # the week's row was already there and was replaced
     sent: bool = False
     recipients: list[str] = field(default_factory=list)
+
+
+def summary_line(result: Any) -> str:
+    """A Russian line about a summary run (a SummaryResult, or anything else a runner's summary
+    job returned): the week, what came in and was solved, where the files are, whether sent."""
+    figures = getattr(result, "figures", None)
+    # The line follows the job's title («Еженедельная сводка: …»): it does not say «сводка» again.
+    if figures is None:
+        return "сформирована"
+    line = (
+        f"неделя с {day(figures.week_start)}: поступило {figures.received}, "
+        f"решено {figures.resolved}"
+    )
+    folder = getattr(result, "folder", None)
+    if folder:
+        line += f"; файлы в {folder}"
+    return line + ("; отправлена на почту" if getattr(result, "sent", False) else "")
 
 
 def write_files(figures: WeekFigures, folder: Path) -> dict[str, Path]:

@@ -726,24 +726,10 @@ class Runner:
 
     def job_summary(self, now: dt.datetime) -> str:
         """The weekly summary through the injected callable (report.run_summary by default)."""
+        from journaldesk.jobs.report import summary_line
+
         store = self.store_factory(self.settings)
         return summary_line(self.summary(store, self.settings, now=now))
-
-
-def summary_line(result: Any) -> str:
-    """A Russian line about a summary run (report.SummaryResult, or anything else)."""
-    figures = getattr(result, "figures", None)
-    # The line follows the job's title («Еженедельная сводка: …»): it does not say «сводка» again.
-    if figures is None:
-        return "сформирована"
-    line = (
-        f"неделя с {day(figures.week_start)}: поступило {figures.received}, "
-        f"решено {figures.resolved}"
-    )
-    folder = getattr(result, "folder", None)
-    if folder:
-        line += f"; файлы в {folder}"
-    return line + ("; отправлена на почту" if getattr(result, "sent", False) else "")
 
 
 def _calendar_from(snap: Snapshot, settings: Settings, now: dt.datetime) -> Any:
