@@ -47,7 +47,7 @@ from journaldesk.rules.worktime import (
 from journaldesk.settings import Settings
 from journaldesk.sheet.cells import quote_raw
 from journaldesk.sheet.schema import load_schema
-from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, is_blank
+from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, blank_mask, is_blank
 from journaldesk.sheet.vocab import GROUP_TOPICS, MARKS_TOPICS, ON_HOLD, REJECTED, RESOLVED
 
 __all__ = [
@@ -492,7 +492,7 @@ def _read_cells(
 ) -> _Cells:  # fmt: skip
     """Read the cells that hold something; flag those that are not a slot."""
     raw = current.reindex(rows).to_numpy(dtype=object)
-    blank = np.fromiter((is_blank(v) for v in raw), dtype=bool, count=len(raw))
+    blank = blank_mask(raw)
     desired = np.where(blank, None, raw).astype(object)
     cells: dict[int, _Cell] = {}
     for pos in np.flatnonzero(~blank):
@@ -574,10 +574,18 @@ def _book_queue(
     rebooked: list[tuple[int, str, str]] = []
     moving = set(c.rebook)
     until = from_minutes([calendar.span_end - 1], tz)[0]
+    no_time = (
+        f"{HEADER}: нет свободного времени для консультации до {until:%d.%m.%Y} — запишите вручную"
+    )
+    # Slots are only taken here, never freed: once nothing is free from some moment on, nothing
+    # is free from any later moment either, and asking the grid again is no use.
+    full_from = np.inf
     for i in sorted(range(len(queue)), key=keys.__getitem__):
         pos = queue[i]
-        index = grid.book(float(after[i]))
+        start = float(after[i])
+        index = None if start >= full_from else grid.book(start)
         if index is None:
+            full_from = min(full_from, start)
             if pos in moving:
                 note(
                     pos,
@@ -585,11 +593,7 @@ def _book_queue(
                     f"времени для переноса до {until:%d.%m.%Y} нет — запишите вручную",
                 )
             else:
-                note(
-                    pos,
-                    f"{HEADER}: нет свободного времени для консультации до "
-                    f"{until:%d.%m.%Y} — запишите вручную",
-                )
+                note(pos, no_time)
             continue
         weekday = grid.local[index].weekday()
         slot = grid.slot(index, rooms.get(weekday, "") or normalize_room(rules.room))
@@ -756,8 +760,10 @@ def plan_bookings(
     due_m = np.full(len(rows), np.nan) if due is None else np.asarray(due, dtype=float)
     notes: dict[int, list[str]] = {}
 
+    row_numbers = rows.tolist()  # a list answers a position faster than an Index
+
     def note(pos: int, text: str) -> None:
-        notes.setdefault(int(rows[pos]), []).append(text)
+        notes.setdefault(int(row_numbers[pos]), []).append(text)
 
     c = _read_cells(current, rows, rules, now_local, rooms, note)
     # One conversion for every slot (a per-cell conversion is what makes 10k rows slow).
