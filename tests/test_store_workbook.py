@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import gc
+import io
 import itertools
 import os
 import re
@@ -608,3 +609,48 @@ def test_a_read_leaves_the_cycle_collector_as_it_found_it(book_path: Path, enabl
     finally:
         if was:
             gc.enable()
+
+
+class _NoSeek(io.RawIOBase):
+    """A stream zipfile cannot seek in: it then puts each member's sizes after its data."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self.fh.write(data)
+
+
+@pytest.mark.parametrize("descriptors", [False, True], ids=["sizes-first", "sizes-after"])
+def test_untouched_parts_keep_their_compressed_bytes(tmp_path: Path, descriptors: bool) -> None:
+    made = make_book(tmp_path / "made.xlsx", [["№", "Тема"], [1, "Другое"]])
+    book = openpyxl.load_workbook(made)
+    big = book.create_sheet("Большой")
+    for r in range(1, 300):
+        big.append([r, f"строка {r}", "текст " * 5])
+    book.save(made)
+    path = tmp_path / "journal.xlsx"
+    # Stored deflate blocks: any part deflated again on the way would come out smaller.
+    with zipfile.ZipFile(made) as src, open(path, "wb") as fh:
+        target = _NoSeek(fh) if descriptors else fh
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=0) as out:
+            for info in src.infolist():
+                out.writestr(info.filename, src.read(info))
+    before = WorkbookStore(path).read()
+    with zipfile.ZipFile(path) as z:
+        sizes = {i.filename: (i.compress_size, i.CRC) for i in z.infolist()}
+
+    WorkbookStore(path).write([CellWrite(TAB, 2, 2, "Текущие отметки")])
+
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        after = {i.filename: (i.compress_size, i.CRC) for i in z.infolist()}
+        assert not any(i.flag_bits & 0x8 for i in z.infolist())
+    changed = {name for name in sizes if after[name] != sizes[name]}
+    assert changed == {"xl/worksheets/sheet1.xml"}
+    rows = WorkbookStore(path).read()
+    assert rows.tabs["Большой"].rows == before.tabs["Большой"].rows
+    assert rows.tabs[TAB].rows == [["№", "Тема"], [1, "Текущие отметки"]]

@@ -24,6 +24,7 @@ import logging
 import math
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -1143,11 +1144,61 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 def _copy_member(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile, copy: zipfile.ZipInfo
 ) -> None:
+    if _copy_raw(zf, info, out, copy):
+        return
     if info.file_size <= _CHUNK:
         out.writestr(copy, zf.read(info))
         return
     with zf.open(info) as src, out.open(copy, "w", force_zip64=info.file_size > 2**31) as dst:
         shutil.copyfileobj(src, dst, _CHUNK)
+
+
+_LOCAL_HEADER = b"PK\x03\x04"
+_LOCAL_HEADER_SIZE = 30
+_ENCRYPTED = 0x1
+
+
+def _copy_raw(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, out: zipfile.ZipFile, copy: zipfile.ZipInfo
+) -> bool:
+    """Copy a member's compressed bytes as they are: no inflating and deflating again (a big
+    part a school added costs a sync nothing). False when it cannot be done this way (an
+    encrypted member, an unknown method, a target that cannot seek): copy it the long way.
+
+    zipfile has no call for this, so the member is written as ZipFile._open_to_write and
+    _ZipWriteFile.close write one, with the sizes and CRC known up front.
+    """
+    methods = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+    if info.flag_bits & _ENCRYPTED or info.compress_type not in methods or not out._seekable:
+        return False
+    src = zf.fp
+    if src is None:
+        return False
+    src.seek(info.header_offset)
+    header = src.read(_LOCAL_HEADER_SIZE)
+    if len(header) != _LOCAL_HEADER_SIZE or not header.startswith(_LOCAL_HEADER):
+        raise zipfile.BadZipFile(f"bad local header: {info.filename}")
+    name_size, extra_size = struct.unpack("<HH", header[26:30])
+    src.seek(info.header_offset + _LOCAL_HEADER_SIZE + name_size + extra_size)
+    copy.CRC, copy.compress_size, copy.file_size = info.CRC, info.compress_size, info.file_size
+    zip64 = max(copy.file_size, copy.compress_size) > zipfile.ZIP64_LIMIT
+    dst = out.fp
+    dst.seek(out.start_dir)
+    copy.header_offset = dst.tell()
+    out._writecheck(copy)
+    out._didModify = True
+    dst.write(copy.FileHeader(zip64))
+    left = info.compress_size
+    while left > 0:
+        chunk = src.read(min(left, _CHUNK))
+        if not chunk:
+            raise zipfile.BadZipFile(f"the member is cut short: {info.filename}")
+        dst.write(chunk)
+        left -= len(chunk)
+    out.start_dir = dst.tell()
+    out.filelist.append(copy)
+    out.NameToInfo[copy.filename] = copy
+    return True
 
 
 def _without_chain(zf: zipfile.ZipFile, chain: str) -> dict[str, bytes]:
