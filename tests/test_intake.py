@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pytest
+import requests
+
+from journaldesk.errors import OutsideFailure
 from journaldesk.jobs.demo_data import FORM_QUESTIONS
 from journaldesk.jobs.sync import sync
 from journaldesk.rules.intake import new_answers, read_answers
 from journaldesk.store.base import CellWrite, InitPlan
-from tests.helpers import REQ, SCHEMA, at, tab_rows
+from tests.helpers import REQ, SCHEMA, at, request, tab_rows
+from tests.sheets_api.fixtures import InProcessAdapter, in_process, is_write
 
 NOW = at("01.12.2026 15:10")
 TAB = "Ответы на форму (1)"
@@ -186,16 +193,113 @@ def test_bad_answers_become_requests_with_notes_and_formulas_stay_text(make_shee
         assert cell is not None and cell.formula is None and cell.value.startswith(formula)
 
 
+def _log_messages(store) -> list[str]:
+    rows = tab_rows(store, "log")
+    col = rows[0].index(SCHEMA["log"].header("message"))
+    return [r[col] for r in rows[1:] if len(r) > col and r[col]]
+
+
+def _numbers_by_requester(store) -> dict[str, object]:
+    rows = tab_rows(store, "requests")
+    who = rows[0].index(REQ.header("requester"))
+    return {r[who]: r[0] for r in rows[1:] if len(r) > who and r[who]}
+
+
+def test_the_log_row_of_a_sync_that_also_writes_counts_the_answers(make_sheet) -> None:
+    """The answers go into the sync's one write, after the rows it numbers: the «Журнал» row
+    of that write counts them, and their № come after every № the same run gives."""
+    sheet = make_sheet({"requests": [request(requester="Набрано вручную")]})
+    _add_intake(sheet.reopen(), [_answer(i) for i in range(3)])
+    report = sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert report.wrote and report.imported == 3
+    [message] = _log_messages(sheet.reopen())
+    assert "новых №: 4; из формы: 3;" in message, message
+    numbers = _numbers_by_requester(sheet.reopen())
+    assert numbers == {"Набрано вручную": 1, "Родитель 0": 2, "Родитель 1": 3, "Родитель 2": 4}
+    recorded = [
+        r[0] for r in tab_rows(sheet.reopen(), "changes")[1:] if len(r) > 1 and r[1] == "Форма"
+    ]
+    assert sorted(recorded) == [2, 3, 4]
+    # The next run gives the imported rows their deadlines and imports nothing again; then quiet.
+    second = sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert second.imported == 0 and "из формы: 0;" in _log_messages(sheet.reopen())[-1]
+    assert not sync(sheet.reopen(), sheet.settings, now=NOW).wrote
+
+
+def _endpoint(method: str, path: str) -> str:
+    tail = path.rsplit("/", 1)[-1]
+    return f"{method} {tail.split(':', 1)[1] if ':' in tail else 'get'}"
+
+
+def _record_bodies(server) -> list[tuple[str, object]]:
+    """Every request's (path, JSON body) from now on (a hook whose predicate never fires)."""
+    seen: list[tuple[str, object]] = []
+    server.before_next(lambda m, path, q, body: seen.append((path, body)) and False, None)
+    return seen
+
+
+def _appends(seen: list[tuple[str, object]]) -> list[str]:
+    return [
+        path
+        for path, body in seen
+        if isinstance(body, dict) and any("appendCells" in r for r in body.get("requests", []))
+    ]
+
+
+def test_google_answers_add_no_call_of_their_own(make_google_sheet) -> None:
+    """The call budget holds with answers to import: the same number of calls as the same
+    sync without them, whether it tags rows first (5) or not (4); the rows go in with
+    appendCells inside a batch update the sync makes anyway, never in a call of their own."""
+    typed = [request(requester=f"Сотрудник {i}") for i in range(2)]
+    plain, form = make_google_sheet({"requests": typed}), make_google_sheet({"requests": typed})
+    _add_intake(form.reopen(), [_answer(i) for i in range(3)])
+    _add_intake(plain.reopen(), [])
+    calls = {}
+    for name, sheet in (("plain", plain), ("form", form)):
+        seen = _record_bodies(sheet.server)
+        sheet.server.reset_calls()
+        report = sync(sheet.reopen(), sheet.settings, now=NOW)
+        assert report.wrote and report.imported == (3 if name == "form" else 0)
+        calls[name] = [_endpoint(m, p) for m, p, _ in sheet.server.calls]
+        assert len(_appends(seen)) == (1 if name == "form" else 0), seen
+    # read, read, re-read (a batch update carrying the rows), tag, write by tag.
+    assert len(calls["form"]) == len(calls["plain"]) == 5, calls
+    assert calls["form"][2] == "POST batchUpdate" and calls["form"][4].endswith("ByDataFilter")
+    assert "из формы: 3;" in _log_messages(form.reopen())[-1]
+    for sheet in (plain, form):
+        sync(sheet.reopen(), sheet.settings, now=NOW)  # deadlines of the imported rows
+        assert not sync(sheet.reopen(), sheet.settings, now=NOW).wrote
+    # Rows tagged already: a status changed by hand and two new answers: 4 calls, as without.
+    status = REQ.fields.index("status") + 1
+    _add_intake(plain.reopen(), [])
+    form.reopen().append_rows(TAB, [_answer(20), _answer(21)])
+    for name, sheet in (("plain", plain), ("form", form)):
+        sheet.server.set_cell(sheet.spreadsheet_id, REQ.title, 2, status, "Решено")
+        seen = _record_bodies(sheet.server)
+        sheet.server.reset_calls()
+        report = sync(sheet.reopen(), sheet.settings, now=NOW)
+        assert report.imported == (2 if name == "form" else 0)
+        calls[name] = [_endpoint(m, p) for m, p, _ in sheet.server.calls]
+        assert len(_appends(seen)) == (1 if name == "form" else 0)
+    assert len(calls["form"]) == len(calls["plain"]) == 4, calls
+    assert "из формы: 2;" in _log_messages(form.reopen())[-1]
+    assert sorted(_form_requests(form.reopen())) == sorted(
+        f"Родитель {i}" for i in (0, 1, 2, 20, 21)
+    )
+
+
 def test_google_import_adds_one_call_only_when_there_are_answers(make_google_sheet) -> None:
     sheet = make_google_sheet({})
     _add_intake(sheet.reopen(), [_answer(i) for i in range(3)])
     server = sheet.server
     server.reset_calls()
     sync(sheet.reopen(), sheet.settings, now=NOW)
-    # read, read (the intake tab is in the batch read), one appendCells for both tabs.
+    # read, read (the intake tab is in the batch read), one write: appendCells for both tabs
+    # and the «Журнал» row, in one batch update.
     posts = [u for m, u, _ in server.calls if m == "POST"]
     assert [m for m, _, _ in server.calls[:2]] == ["GET", "GET"]
     assert len(posts) == 1 and posts[0].endswith(":batchUpdate"), server.calls
+    assert "из формы: 3;" in _log_messages(sheet.reopen())[-1]
     server.reset_calls()
     sync(sheet.reopen(), sheet.settings, now=NOW)  # numbers and deadlines for the new rows
     server.reset_calls()
@@ -242,3 +346,68 @@ def test_google_row_typed_while_importing_is_kept(make_google_sheet) -> None:
     assert sync(sheet.reopen(), sheet.settings, now=NOW).imported == 0
     numbers = [r[0] for r in server.values(sid, REQ.title)[1:]]
     assert sorted(numbers) == [1, 2, 3]
+
+
+class _AppendReplyLost(InProcessAdapter):
+    """Serves requests in-process; the first batch update carrying appendCells takes effect
+    and then its reply is lost (the connection reset on the way back)."""
+
+    lost = 0
+
+    def send(self, request: Any, **kwargs: Any) -> requests.Response:
+        response = super().send(request, **kwargs)
+        body = json.loads(request.body or b"{}") if request.method == "POST" else {}
+        appends = any("appendCells" in r for r in body.get("requests", []))
+        if appends and not self.lost:
+            self.lost += 1
+            raise requests.exceptions.ConnectionError(
+                ConnectionResetError(104, "Connection reset by peer")
+            )
+        return response
+
+
+@pytest.mark.parametrize("typed", [0, 1], ids=["answers_alone", "with_a_typed_request"])
+def test_google_answers_whose_reply_was_lost_are_imported_once(
+    make_google_sheet, typed: int
+) -> None:
+    """A reply lost after Google applied the batch that adds the answers: the call is not
+    tried again (the rows and their «Изменения» records landed together), the run fails, and
+    the next run finds them imported — whether they rode in the write (answers alone) or in
+    the re-read before a write by tag."""
+    sheet = make_google_sheet({"requests": [request(requester="Набрано")] * typed})
+    _add_intake(sheet.reopen(), [_answer(i) for i in range(2)])
+    store = in_process(sheet.reopen(), sheet.server)
+    adapter = _AppendReplyLost(sheet.server)
+    store._http.session.mount(sheet.server.url, adapter)
+    with pytest.raises(OutsideFailure, match="нет соединения"):
+        sync(store, sheet.settings, now=NOW)
+    assert adapter.lost == 1
+    assert _form_requests(sheet.reopen()) == Counter(["Родитель 0", "Родитель 1"])
+    assert sync(sheet.reopen(), sheet.settings, now=NOW).imported == 0
+    assert sync(sheet.reopen(), sheet.settings, now=NOW).imported == 0
+    assert _form_requests(sheet.reopen()) == Counter(["Родитель 0", "Родитель 1"])
+    # Each row one № of its own (a typed row whose write never came gets one above the
+    # answers' next run: a № is never reused).
+    numbers = [r[0] for r in tab_rows(sheet.reopen(), "requests")[1:]]
+    assert len(set(numbers)) == len(numbers) == 2 + typed and all(numbers)
+
+
+def test_google_answers_landed_before_a_refused_write_are_logged_once(make_google_sheet) -> None:
+    """The answers ride in the re-read; the write by tag after it is refused whole (a row
+    deleted in that instant): the answers stay imported once, and «Журнал» still says so."""
+    sheet = make_google_sheet({"requests": [request(requester=f"Сотрудник {i}") for i in (1, 2)]})
+    server, sid = sheet.server, sheet.spreadsheet_id
+    sync(sheet.reopen(), sheet.settings, now=NOW)  # numbered and tagged
+    _add_intake(sheet.reopen(), [_answer(i) for i in range(2)])
+    server.set_cell(sid, REQ.title, 2, REQ.fields.index("status") + 1, "Решено")
+    server.before_next(is_write, lambda srv: srv.delete_row(sid, REQ.title, 2))
+    report = sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert report.imported == 2 and report.cells == 0
+    assert "новых №: 2; из формы: 2;" in _log_messages(sheet.reopen())[-1]
+    assert _form_requests(sheet.reopen()) == Counter(["Родитель 0", "Родитель 1"])
+    assert sync(sheet.reopen(), sheet.settings, now=NOW).imported == 0
+    assert _numbers_by_requester(sheet.reopen()) == {
+        "Сотрудник 2": 2,
+        "Родитель 0": 3,
+        "Родитель 1": 4,
+    }

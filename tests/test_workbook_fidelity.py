@@ -39,8 +39,8 @@ class Spy(WorkbookStore):
 
     written: set[tuple[str, int, int]]
 
-    def write(self, cells: list[CellWrite]) -> None:
-        super().write(cells)
+    def write(self, cells: list[CellWrite], **kwargs: object) -> None:
+        super().write(cells, **kwargs)
         self.written.update((c.title, c.row, c.col) for c in cells)
 
 

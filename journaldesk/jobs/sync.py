@@ -13,11 +13,11 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from journaldesk.jobs.replies import Mailer, ReplyRun, default_mailer, due_replies, send_replies
-from journaldesk.rules.intake import imported_keys, plan_imports, read_answers
+from journaldesk.rules.intake import Imports, imported_keys, plan_imports, read_answers
 from journaldesk.rules.plan import (
     JOB_SYNC,
     Pending,
@@ -201,6 +201,7 @@ def aim(
     schema: Schema,
     *,
     grow: dict[str, int] | None = None,
+    append: Mapping[str, list[list[CellValue]]] | None = None,
 ) -> Aimed:
     """Turn pending cells into writes aimed at the rows that hold their requests *now*.
 
@@ -221,7 +222,9 @@ def aim(
         fills = sorted({p.field for p in items if p.only_if_empty})
         layout[key] = (ids, fills, [p_tab.col_index[f] for f in ids + fills])
     spec = {parsed[key].tab.title: cols for key, (_, _, cols) in layout.items()}
-    located = store.locate(spec, grow=grow)
+    located = (
+        store.locate(spec, grow=grow, append=append) if append else store.locate(spec, grow=grow)
+    )
 
     def match(found: dict[str, Located]) -> dict[str, dict[int, int]]:
         """tab key -> {row position in the read: row position now}."""
@@ -340,13 +343,21 @@ def misplaced_fills(aimed: Aimed, landed: dict[str, list[object]]) -> list[CellW
     return repairs
 
 
-def land(store: Store, aimed: Aimed, cells: list[CellWrite]) -> bool:
-    """Write the aimed cells and `cells` (rows appended to the log tabs) in one call, then put
-    back any auto fill that landed on another request (see misplaced_fills; one call more, only
-    then). False when a tagged row was deleted, or the workbook saved by another program, since
-    it was located: nothing was written."""
+def land(
+    store: Store,
+    aimed: Aimed,
+    cells: list[CellWrite],
+    *,
+    append: Mapping[str, list[list[CellValue]]] | None = None,
+) -> bool:
+    """Write the aimed cells, `cells` (rows appended to the log tabs) and the rows of `append`
+    (added where each tab ends when the write lands) in one call, then put back any auto fill
+    that landed on another request (see misplaced_fills; one call more, only then). False when
+    a tagged row was deleted, or the workbook saved by another program, since it was located:
+    nothing was written."""
     try:
-        landed = store.write(aimed.writes + cells) or {}
+        cells = aimed.writes + cells
+        landed = (store.write(cells, append=append) if append else store.write(cells)) or {}
     except RowsGone:
         return False
     repairs = misplaced_fills(aimed, landed)
@@ -361,12 +372,15 @@ def _pad(row: list, n: int) -> list:
     return list(row) + [None] * (n - len(row))
 
 
-def append_cells(parsed: ParsedTab, rows: list[dict[str, object]]) -> list[CellWrite]:
-    """Cells that append rows at the end of an append-only tab."""
+def append_cells(
+    parsed: ParsedTab, rows: list[dict[str, object]], *, after: int = 0
+) -> list[CellWrite]:
+    """Cells that append rows at the end of an append-only tab (`after` rows already added
+    there since it was read)."""
     tab = parsed.tab
     out = []
     for i, values in enumerate(rows):
-        sheet_row = parsed.last_row + 1 + i
+        sheet_row = parsed.last_row + after + 1 + i
         for field_name, value in values.items():
             column = tab.col(field_name)
             out.append(
@@ -443,13 +457,10 @@ def sync(
         calls0 = store.api_calls
         reading = read_and_plan(store, settings, now=now, schema=schema)
         letters = Letters(settings, mailer or default_mailer(settings), now)
-        report = _write_plan(store, reading, schema, report, calls0, t0, clock, now, letters)
-        # A run that changed nothing else still records the answers it imported in «Журнал».
-        journal = None if report.wrote else report
-        report.imported = import_answers(store, reading, settings, schema, now=now, journal=journal)
-        if report.imported:
-            report.wrote = True
-            report.api_calls = store.api_calls - calls0
+        answers = plan_answers(reading, settings, schema, now=now)
+        report = _write_plan(
+            store, reading, schema, report, calls0, t0, clock, now, letters, answers
+        )
     # The command or the runner logs the run's one line; this detail is for debugging.
     log.debug("Синхронизация: %s", report.summary_ru())
     return report
@@ -483,24 +494,17 @@ class Letters:
         )
 
 
-def import_answers(
-    store: Store,
-    reading: Reading,
-    settings: Settings,
-    schema: Schema,
-    *,
-    now: dt.datetime,
-    journal: SyncReport | None = None,
-) -> int:
-    """Append the form answers not yet imported to «Обращения», each with its «Изменения» row,
-    in ONE call (appendCells on Google: the server finds each tab's end when the write lands).
-    Runs after the sync's own write, so the history rows it placed by position stay where they
-    are. With `journal` (a run that wrote nothing else) the same call appends the run's «Журнал»
-    row. Returns how many answers became requests; the intake tab is never written."""
+def plan_answers(
+    reading: Reading, settings: Settings, schema: Schema, *, now: dt.datetime
+) -> Imports:
+    """The form answers not yet imported, as new «Обращения» rows numbered above every № the
+    sheet and «Изменения» ever held and every № this run gives, each with the «Изменения» row
+    that records which answer became which №. They go into the sync's one write (see
+    `_write_plan`); the intake tab is never written."""
     title = settings.intake.tab.strip()
     intake = reading.snapshot.tabs.get(title) if title else None
     if intake is None or title in {t.title for t in schema.tabs.values()}:
-        return 0
+        return Imports()
     parsed = reading.parsed
     stamp_col = schema["requests"].col("received_at")
     answers = read_answers(
@@ -509,33 +513,28 @@ def import_answers(
         lambda raw: parse_cell(raw, stamp_col, sheet_tz=reading.sheet_tz).value,
     )
     if not answers:
-        return 0
+        return Imports()
     changes = parsed["changes"].frame
     imported = imported_keys(zip(changes["field"], changes["new"], strict=True))
-    requests = parsed["requests"]
-    mark = high_water_mark(requests.frame["number"], changes["number"])
+    mark = high_water_mark(parsed["requests"].frame["number"], changes["number"])
     mark = max([mark, *reading.plan.requests.new_numbers.values()])
-    plan = plan_imports(
+    return plan_imports(
         answers,
         imported,
         first_number=mark + 1,
         at=local_now(now, reading.sheet_tz),
         job=JOB_SYNC,
     )
-    if not plan.requests:
-        return 0
-    rows = {
-        requests.tab.title: [_row_cells(requests, r) for r in plan.requests],
-        parsed["changes"].tab.title: [_row_cells(parsed["changes"], h) for h in plan.history],
+
+
+def _import_rows(parsed: dict[str, ParsedTab], imports: Imports) -> dict[str, list[list]]:
+    """The rows the imports add: {tab title: whole rows}, requests and their records together."""
+    if not imports.requests:
+        return {}
+    return {
+        parsed["requests"].tab.title: [_row_cells(parsed["requests"], r) for r in imports.requests],
+        parsed["changes"].tab.title: [_row_cells(parsed["changes"], h) for h in imports.history],
     }
-    if journal is not None:
-        journal.imported = len(plan.requests)
-        journal.new_numbers += len(plan.requests)
-        row = journal_row(journal, local_now(now, reading.sheet_tz))
-        rows[parsed["log"].tab.title] = [_row_cells(parsed["log"], row)]
-    store.append_many(rows)
-    log.info("Из формы добавлено обращений: %d", len(plan.requests))
-    return len(plan.requests)
 
 
 def _row_cells(parsed: ParsedTab, values: dict[str, object]) -> list[CellValue]:
@@ -557,11 +556,19 @@ def _write_plan(
     clock: Callable[[], float],
     now: dt.datetime,
     letters: Letters,
+    answers: Imports,
 ) -> SyncReport:
     """Write what the plan wants: the aimed cells, the history and the Журнал row, in one call.
     The letters to form answers go just before it, and their records ride in it (at least once:
-    a write that fails sends them again next time; they never cost a call of their own)."""
+    a write that fails sends them again next time; they never cost a call of their own).
+
+    The form answers' new rows (with the «Изменения» rows recording them, all or nothing) are
+    added at the end of their tabs where the sheet ends when they land, never at a row number
+    computed earlier, and cost no call of their own: in the write itself, or, where that write
+    goes by tag in a call that cannot add rows (Google), in the re-read's batch update just
+    before it. The «Журнал» row counts them."""
     sheet_tz, parsed, plan = reading.sheet_tz, reading.parsed, reading.plan
+    added = _import_rows(parsed, answers)
     _count(report, plan, parsed)
     for key, rows in plan.unfound.items():
         report.notes.append(
@@ -578,15 +585,24 @@ def _write_plan(
     if not plan.pending and not plan.history:
         # Letters alone: sent first, so a failure that only repeats costs no call at all.
         replies = letters.send(due, reading)
-        if not replies.history and not replies.journal:
+        if not replies.history and not replies.journal and not added:
             return _no_write(report, store.api_calls - calls0, clock() - t0, "без изменений")
 
+    # Rows added by the re-read's call (a store that writes by tag) come before this run's
+    # own «Изменения» rows, which go by position after them.
+    early = added if plan.pending and store.appends_with_locate else {}
+    ahead = len(answers.history) if early else 0
     # The log tabs grow by this run's rows: room is made in the re-read call.
     logs = {
-        parsed["changes"].tab.title: parsed["changes"].last_row + len(plan.history) + len(due),
+        parsed["changes"].tab.title: parsed["changes"].last_row
+        + ahead
+        + len(plan.history)
+        + len(due),
         parsed["log"].tab.title: parsed["log"].last_row + 2,
     }
-    aimed = aim(store, plan.pending, parsed, schema, grow=logs)
+    aimed = aim(store, plan.pending, parsed, schema, grow=logs, append=early)
+    # Landed with the re-read (all or nothing): the import is done whatever follows.
+    report.imported = len(answers.requests) if added else 0
     writes, report.moved = aimed.writes, aimed.skipped
     number_col = (schema["requests"].title, parsed["requests"].col_index["number"])
     given = {w.value for w in writes if (w.title, w.col) == number_col}
@@ -597,28 +613,41 @@ def _write_plan(
     if replies is None:
         replies = letters.send(due, reading)
     report.letters, report.notes = len(replies.sent), report.notes + replies.notes
-    if not writes and not history and not replies.journal:
+    if not writes and not history and not replies.journal and not added:
         return _no_write(
             report, store.api_calls - calls0, clock() - t0, "всё отложено до следующего запуска"
         )
-    history_cells = append_cells(parsed["changes"], history + replies.history)
+    history_cells = append_cells(parsed["changes"], history + replies.history, after=ahead)
     report.cells = len(writes)
-    report.new_numbers = len(given)
+    report.new_numbers = len(given) + report.imported
     report.seconds = clock() - t0
     # The write itself is the last call: count it in the row that goes with it.
     report.api_calls = store.api_calls - calls0 + 1
     # The sync's own row when it changed something; the letters' row when they did.
-    runs = [journal_row(report, local_now(now, sheet_tz))] if writes or history else []
+    runs = [journal_row(report, local_now(now, sheet_tz))] if writes or history or added else []
     journal = append_cells(parsed["log"], runs + replies.journal)
-    if not land(store, aimed, history_cells + journal):
+    late = {} if early else added
+    if not land(store, aimed, history_cells + journal, append=late):
         report.moved = len(writes)
-        return _no_write(
-            report,
-            store.api_calls - calls0,
-            clock() - t0,
-            "строку удалили или книгу сохранили во время записи, всё отложено до следующего "
-            "запуска",
-        )
+        report.cells, report.new_numbers = 0, len(answers.requests) if early else 0
+        if not early:
+            report.imported = 0  # they were in the write that did not land
+            return _no_write(
+                report,
+                store.api_calls - calls0,
+                clock() - t0,
+                "строку удалили или книгу сохранили во время записи, всё отложено до "
+                "следующего запуска",
+            )
+        # The answers landed with the re-read: «Журнал» says so (one call, only then).
+        report.api_calls = store.api_calls - calls0 + 1
+        row = journal_row(report, local_now(now, sheet_tz))
+        store.append_many({parsed["log"].tab.title: [_row_cells(parsed["log"], row)]})
+        report.api_calls = store.api_calls - calls0
+        report.wrote = True
+        return report
+    if report.imported:
+        log.info("Из формы добавлено обращений: %d", report.imported)
     report.wrote = True
     report.moved = aimed.skipped
     report.api_calls = store.api_calls - calls0

@@ -138,6 +138,11 @@ class Store(Protocol):
     #: calls made to the backing service since the store was opened (reads and writes)
     api_calls: int
 
+    #: True when write() aims rows by tag in a call that cannot add rows (Google: a values
+    #: batchUpdateByDataFilter): rows to add at the end of a tab then ride in locate()'s call.
+    #: False: write() takes them, in the same all-or-nothing write as its cells.
+    appends_with_locate: bool
+
     def read(self) -> Snapshot:
         """Read every tab in one pass (Google: one metadata read plus one values batch read)."""
 
@@ -151,10 +156,16 @@ class Store(Protocol):
         """Re-read some columns of several tabs in ONE call: {title: rows as read_columns}."""
 
     def locate(
-        self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
+        self,
+        spec: Mapping[str, list[int]],
+        *,
+        grow: Mapping[str, int] | None = None,
+        append: Mapping[str, list[list[CellValue]]] | None = None,
     ) -> dict[str, Located]:
         """Re-read these 1-based columns of several tabs with each row's tag, in ONE call,
-        making room first for rows up to `grow[title]` (same call)."""
+        making room first for rows up to `grow[title]` (same call). Only on a store with
+        `appends_with_locate`: the rows of `append` ({title: rows}) are added at the end of their
+        tabs in that same call, all or nothing, before the re-read."""
 
     def tag_rows(
         self, rows: Mapping[str, list[int]], spec: Mapping[str, list[int]]
@@ -165,8 +176,16 @@ class Store(Protocol):
         returns, never by where it asked a tag to go.
         """
 
-    def write(self, cells: list[CellWrite]) -> dict[str, list[RawValue]]:
-        """Write these cells in one batch; all or nothing.
+    def write(
+        self,
+        cells: list[CellWrite],
+        *,
+        append: Mapping[str, list[list[CellValue]]] | None = None,
+    ) -> dict[str, list[RawValue]]:
+        """Write these cells in one batch; all or nothing. The rows of `append` ({title: rows})
+        go in the same batch, after the last row holding data when the write lands (cells of
+        this write included); a store with `appends_with_locate` takes them only in a write
+        with no tagged cell.
 
         Returns, per tag written, that row's values as the write left them (for a check that
         the row still holds the request it was aimed at); {} for a store without tags.

@@ -508,6 +508,9 @@ def tag_filter(tag: str) -> dict[str, Any]:
 class GoogleStore:
     """A Google Sheet read and written through gspread with a service account."""
 
+    # A write by tag is a values call, which cannot add rows: they ride in locate()'s batch.
+    appends_with_locate = True
+
     def __init__(
         self,
         spreadsheet: str,
@@ -739,14 +742,26 @@ class GoogleStore:
         return out
 
     def locate(
-        self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
+        self,
+        spec: Mapping[str, list[int]],
+        *,
+        grow: Mapping[str, int] | None = None,
+        append: Mapping[str, list[list[CellValue]]] | None = None,
     ) -> dict[str, Located]:
         """These columns of several tabs with each row's tag, from ONE read (rows and tags
-        of the same moment); growing a tab for rows up to grow[title] makes it a batch update."""
+        of the same moment); growing a tab for rows up to grow[title], or adding the rows of
+        `append` (appendCells: the end is found when the batch lands), makes it a batch update
+        that answers with the view as it left the sheet."""
         self._ensure_metadata()
         growth: list[dict] = []
         for title, last_row in (grow or {}).items():
             growth += self._growth(title, last_row, 0)
+        added = self._append_requests(append or {})
+        if added:
+            # Not retried after a reply lost on the way back: the rows may have landed.
+            return self._batch_with_view(
+                growth + added, spec, "добавление строк в таблицу", is_transient_unsent
+            )
         if growth:
             return self._batch_with_view(growth, spec, "подготовка записи")
         if not spec:
@@ -791,7 +806,11 @@ class GoogleStore:
         return self._batch_with_view(requests, spec, "пометка строк таблицы")
 
     def _batch_with_view(
-        self, requests: list[dict], spec: Mapping[str, list[int]], what: str
+        self,
+        requests: list[dict],
+        spec: Mapping[str, list[int]],
+        what: str,
+        retry_if: Callable[[BaseException], bool] = is_transient,
     ) -> dict[str, Located]:
         body = {
             "requests": requests,
@@ -804,6 +823,7 @@ class GoogleStore:
         reply = self._call(
             what,
             lambda: self._http.request("post", url, json=body, params={"fields": fields}).json(),
+            retry_if,
         )
         return self._view(reply.get("updatedSpreadsheet", {}).get("sheets", []), spec)
 
@@ -817,14 +837,24 @@ class GoogleStore:
                 data.append({"range": f"{quote_title(title)}!{a1}", "values": rows})
         return data
 
-    def write(self, cells: list[CellWrite]) -> dict[str, list[RawValue]]:
+    def write(
+        self,
+        cells: list[CellWrite],
+        *,
+        append: Mapping[str, list[list[CellValue]]] | None = None,
+    ) -> dict[str, list[RawValue]]:
         """Write these cells in one batch, RAW: text stays text, never a formula.
 
         Cells with a tag go to the row holding that tag when the write lands
         (values:batchUpdateByDataFilter; null leaves a cell as it is), the others by position
-        in the same call. Returns each tagged row's values as the write left them.
+        in the same call. Returns each tagged row's values as the write left them. The rows of
+        `append` go as appendCells after the cells, in ONE spreadsheets.batchUpdate: only in a
+        write without tagged cells (a values call cannot add rows; see locate()).
         """
-        if not cells:
+        added = self._append_requests(append or {})
+        if added and any(cell.tag is not None for cell in cells):
+            raise ValueError("rows to add go with locate() when cells are written by tag")
+        if not cells and not added:
             return {}
         zone = self._zone()
         by_title: dict[str, dict[tuple[int, int], Any]] = {}
@@ -845,17 +875,19 @@ class GoogleStore:
                     lambda: self._http.batch_update(self.key, {"requests": growth}),
                 )
             return self._write_by_filter(by_tag, by_title)
-        if not growth:
+        if not growth and not added:
             body = {"valueInputOption": "RAW", "data": self._value_ranges(by_title)}
             self._call("запись в таблицу", lambda: self._http.values_batch_update(self.key, body))
             return {}
-        # values:batchUpdate cannot grow a tab, so a write past its last row goes as ONE
-        # spreadsheets:batchUpdate: the rows added, then the cells as typed values (a string
-        # stays a string, never a formula). Still one call, all or nothing.
-        requests = growth + self._update_cells(by_title)
+        # values:batchUpdate cannot grow a tab nor add rows, so such a write goes as ONE
+        # spreadsheets:batchUpdate: the rows made, the cells as typed values (a string stays a
+        # string, never a formula), then the rows added at the end. One call, all or nothing;
+        # not retried after a reply lost on the way back when it adds rows (they may have landed).
+        requests = growth + self._update_cells(by_title) + added
         self._call(
             "запись в таблицу",
             lambda: self._http.batch_update(self.key, {"requests": requests}),
+            is_transient_unsent if added else is_transient,
         )
         return {}
 
@@ -918,14 +950,14 @@ class GoogleStore:
         grows the grid as needed)."""
         self.append_many({title: rows})
 
-    def append_many(self, rows: Mapping[str, list[list[CellValue]]]) -> None:
-        """appendCells for several tabs in ONE spreadsheets.batchUpdate: all or nothing."""
+    def _append_requests(self, rows: Mapping[str, list[list[CellValue]]]) -> list[dict]:
+        """appendCells requests (typed values, never a formula) for {title: rows}."""
         rows = {title: r for title, r in rows.items() if r}
         if not rows:
-            return
+            return []
         self._ensure_metadata()
         zone = self._zone()
-        requests = [
+        return [
             {
                 "appendCells": {
                     "sheetId": self._sheet_ids[title],
@@ -938,6 +970,12 @@ class GoogleStore:
             }
             for title, tab_rows in rows.items()
         ]
+
+    def append_many(self, rows: Mapping[str, list[list[CellValue]]]) -> None:
+        """appendCells for several tabs in ONE spreadsheets.batchUpdate: all or nothing."""
+        requests = self._append_requests(rows)
+        if not requests:
+            return
         # Not retried after a reply lost on the way back: the rows may have landed, and
         # appending them again would add them twice. The caller finds next run what landed.
         self._call(

@@ -180,6 +180,9 @@ def _collector_paused() -> Iterator[None]:
 class WorkbookStore:
     """A local .xlsx workbook behind the `Store` interface."""
 
+    # Writes by position under the file lock: rows to add go in write()'s one save.
+    appends_with_locate = False
+
     def __init__(self, path: Path, *, create: bool = False, lock_timeout: float = 0.0) -> None:
         self.path = Path(path)
         self.create = create
@@ -299,9 +302,16 @@ class WorkbookStore:
         }
 
     def locate(
-        self, spec: Mapping[str, list[int]], *, grow: Mapping[str, int] | None = None
+        self,
+        spec: Mapping[str, list[int]],
+        *,
+        grow: Mapping[str, int] | None = None,
+        append: Mapping[str, list[list[CellValue]]] | None = None,
     ) -> dict[str, Located]:
-        """The columns as read_columns_many; no tags: under the file lock positions stay true."""
+        """The columns as read_columns_many; no tags: under the file lock positions stay true.
+        Rows to add go with write() here (`append` is refused)."""
+        if append and any(append.values()):
+            raise ValueError("the workbook adds rows in write(), in the same save")
         return {title: Located(rows, None) for title, rows in self.read_columns_many(spec).items()}
 
     def tag_rows(
@@ -316,26 +326,36 @@ class WorkbookStore:
 
     def append_many(self, rows: Mapping[str, list[list[CellValue]]]) -> None:
         """Rows after the last row holding data of several tabs, in one atomic save."""
+        self.write([], append=rows)
+
+    def _appended(
+        self, rows: Mapping[str, list[list[CellValue]]], cells: list[CellWrite]
+    ) -> list[CellWrite]:
+        """The cells of rows added after the last row holding data of their tabs, in the file
+        as this store last saw it (write() refuses any other) or among `cells`."""
         widths = {t: max((len(r) for r in tab_rows), default=0) for t, tab_rows in rows.items()}
         widths = {t: w for t, w in widths.items() if w}
         if not widths:
-            return
+            return []
+        if self._seen_stat is not None and self._stat() != self._seen_stat:
+            raise self._changed()  # the end of a tab read now would not be the one seen
         current = self.read_columns_many(
             {t: list(range(1, max(w, 30) + 1)) for t, w in widths.items()}
         )
-        cells = []
+        out = []
         for title in widths:
             last = max(
                 (i + 1 for i, r in enumerate(current[title]) if any(v is not None for v in r)),
                 default=0,
             )
-            cells += [
+            last = max([last, *(c.row for c in cells if c.title == title)])
+            out += [
                 CellWrite(title, last + 1 + i, j + 1, value)
                 for i, row in enumerate(rows[title])
                 for j, value in enumerate(row)
                 if value is not None
             ]
-        self.write(cells)
+        return out
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -355,12 +375,21 @@ class WorkbookStore:
             log.warning("%s: %s", self.path, message)
         return book
 
-    def write(self, cells: list[CellWrite]) -> None:
+    def write(
+        self,
+        cells: list[CellWrite],
+        *,
+        append: Mapping[str, list[list[CellValue]]] | None = None,
+    ) -> None:
         """Write these cells in one atomic save; no other cell and no other part is touched.
+        The rows of `append` go after the last row holding data (these cells included), in
+        the same save.
 
         Only the worksheets that hold changed cells are rewritten, patched as a stream (see
         xlsx_patch); every other part of the file is copied as it is.
         """
+        if append:
+            cells = list(cells) + self._appended(append, cells)
         if not cells:
             return
         refuse_if_open(self.path)
