@@ -18,7 +18,7 @@ from journaldesk.jobs.sync import sync
 from journaldesk.rules.intake import new_answers, read_answers
 from journaldesk.store.base import CellWrite, InitPlan
 from tests.helpers import REQ, SCHEMA, at, request, tab_rows
-from tests.sheets_api.fixtures import InProcessAdapter, in_process, is_write
+from tests.sheets_api.fixtures import InProcessAdapter, in_process, is_reread, is_write
 
 NOW = at("01.12.2026 15:10")
 TAB = "Ответы на форму (1)"
@@ -411,3 +411,59 @@ def test_google_answers_landed_before_a_refused_write_are_logged_once(make_googl
         "Родитель 0": 3,
         "Родитель 1": 4,
     }
+
+
+def _staff_edits(sid: str) -> dict[str, Any]:
+    who = REQ.fields.index("requester")
+    typed = [None] * len(REQ.fields)
+    typed[who] = "Вписано в последний миг"
+    typed[REQ.fields.index("topic")] = "Техническая неисправность"
+    typed[REQ.fields.index("description")] = "Не открывается журнал"
+    return {
+        "typed_at_the_end": lambda srv: srv.insert_rows(
+            sid, REQ.title, len(srv.values(sid, REQ.title)) + 1, [typed]
+        ),
+        "typed_above": lambda srv: srv.insert_rows(sid, REQ.title, 2, [typed]),
+        "sorted": lambda srv: srv.sort_rows(sid, REQ.title, who + 1, reverse=True),
+        "deleted": lambda srv: srv.delete_row(sid, REQ.title, 2),
+    }
+
+
+# Just before the re-read, the batch that carries the answers: where the table ends moves.
+# Just before the write by tag: the rows the answers joined move under the tags.
+@pytest.mark.parametrize(
+    ("edit", "moment"),
+    [
+        ("typed_at_the_end", "reread"),
+        ("sorted", "reread"),
+        ("typed_above", "write"),
+        ("deleted", "write"),
+    ],
+)
+def test_google_answers_once_whatever_staff_do_as_they_land(
+    make_google_sheet, edit: str, moment: str
+) -> None:
+    """Staff edit «Обращения» just before the batch that carries the answers (the re-read) or
+    just before the write by tag after it: every answer becomes one request, nothing typed is
+    lost or overwritten, and no № is given twice."""
+    sheet = make_google_sheet({"requests": [request(requester=f"Сотрудник {i}") for i in (1, 2)]})
+    server, sid = sheet.server, sheet.spreadsheet_id
+    sync(sheet.reopen(), sheet.settings, now=NOW)  # numbered and tagged
+    server.set_cell(sid, REQ.title, 3, REQ.fields.index("status") + 1, "Решено")
+    _add_intake(sheet.reopen(), [_answer(i) for i in range(3)])
+    when = is_reread if moment == "reread" else is_write
+    server.before_next(when, _staff_edits(sid)[edit])
+    sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert not server._hooks, "the edit never came: the sync wrote nothing by tag"
+    sync(sheet.reopen(), sheet.settings, now=NOW)
+    assert _form_requests(sheet.reopen()) == Counter(f"Родитель {i}" for i in range(3))
+    rows = tab_rows(sheet.reopen(), "requests")[1:]
+    names = Counter(r[REQ.fields.index("requester")] for r in rows)
+    expected = Counter(["Сотрудник 2"] if edit == "deleted" else ["Сотрудник 1", "Сотрудник 2"])
+    expected.update(f"Родитель {i}" for i in range(3))
+    if edit.startswith("typed"):
+        expected["Вписано в последний миг"] += 1
+    assert names == expected
+    numbers = [r[0] for r in rows]
+    assert len(set(numbers)) == len(numbers) and all(numbers)
+    assert not sync(sheet.reopen(), sheet.settings, now=NOW).wrote
