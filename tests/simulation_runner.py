@@ -81,6 +81,9 @@ from journaldesk.store.workbook import LISTS_SHEET, WorkbookStore
 from tests.corpus.grids import Grid, forbidden_changes
 from tests.helpers import TZ, fill_under_seeds, local_smtp, request
 
+# What an office program does to rows (openpyxl), shared with the store-fault simulation.
+from tests.simulation import _last_row, _reorder, count_rows
+
 SCHEMA = load_schema()
 REQ = SCHEMA["requests"]
 CAL = SCHEMA["calendar"]
@@ -273,11 +276,6 @@ def tab_records(grid: Grid, key: str) -> list[dict[str, Any]]:
         rec["_row"] = r
         out.append(rec)
     return out
-
-
-def count_rows(grid: Grid, key: str) -> int:
-    """Rows below the header with any value in a tab of a grid."""
-    return len({r for r, _ in grid.get(SCHEMA[key].title, {}) if r > 1})
 
 
 def first_line(description: Any) -> str:
@@ -1266,37 +1264,6 @@ class RunnerYear:
         self.report.quiet_week_syncs = self.report.jobs[SYNC] - syncs
         self.report.quiet_week_journal = count_rows(grid, "log") - journal
         self.report.quiet_week_changes = count_rows(grid, "changes") - changes
-
-
-# --- row helpers (openpyxl, for what an office program does to rows) --------------------------
-
-
-def _last_row(ws: Any, width: int) -> int:
-    last = 1
-    for r in range(2, ws.max_row + 1):
-        if any(not is_blank(ws.cell(row=r, column=c).value) for c in range(1, width + 1)):
-            last = r
-    return last
-
-
-def _copy_cell(src: Any, dst: Any) -> None:
-    dst.value = src.value
-    if src.data_type == "s" and isinstance(src.value, str):
-        dst.data_type = "s"
-    dst.number_format = src.number_format
-
-
-def _reorder(book: Any, ws: Any, order: list[int]) -> None:
-    """Put request rows in `order` (sheet rows), as a sort does: values and formats travel."""
-    width = len(REQ.fields)
-    scratch = book.create_sheet("_sort")
-    for i, r in enumerate(order, start=2):
-        for c in range(1, width + 1):
-            _copy_cell(ws.cell(row=r, column=c), scratch.cell(row=i, column=c))
-    for i in range(2, len(order) + 2):
-        for c in range(1, width + 1):
-            _copy_cell(scratch.cell(row=i, column=c), ws.cell(row=i, column=c))
-    book.remove(scratch)
 
 
 def _appended_request_cell(problem: str, end: int) -> bool:
