@@ -455,7 +455,8 @@ def test_the_demo_export_is_a_school_timetable_with_a_substitution() -> None:
 def test_the_runner_imports_new_files_dropped_into_the_inbox_once(tmp_path: Path) -> None:
     import os
 
-    from journaldesk.runner.scheduler import JOURNAL, REMINDER, SUMMARY, SYNC, Runner
+    from journaldesk.runner.scheduler import Runner
+    from journaldesk.runner.timetable import JOURNAL, REMINDER, SUMMARY, SYNC
 
     make_workbook(tmp_path, seed=False)
     settings = parse_settings(

@@ -13,7 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from journaldesk.cli.main import main
-from journaldesk.runner.scheduler import SYNC, Runner
+from journaldesk.runner.scheduler import Runner
+from journaldesk.runner.timetable import SYNC
 from journaldesk.store.office_lock import (
     BookOpenElsewhere,
     find_office_lock,

@@ -12,7 +12,7 @@ import pytest
 
 from journaldesk.jobs import notebook as nh
 from journaldesk.jobs.report import render, run_summary
-from journaldesk.runner.scheduler import digest_items, digest_text
+from journaldesk.runner.digest import digest_items, digest_text
 from tests.helpers import at, make_workbook, request
 
 NOW = at("01.12.2026 15:10")  # a Tuesday; the report is of the week 23.11–29.11.2026

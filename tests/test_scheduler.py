@@ -18,23 +18,18 @@ from click.testing import CliRunner
 from journaldesk.cli.run import run as run_command
 from journaldesk.errors import StructureError
 from journaldesk.jobs.demo import build_demo
-from journaldesk.runner.scheduler import (
+from journaldesk.runner.digest import DigestItem, digest_text
+from journaldesk.runner.scheduler import Runner, RunnerBusy
+from journaldesk.runner.state import Failure, RunnerState, load_state, save_state
+from journaldesk.runner.timetable import (
     REMINDER,
     SUMMARY,
     SYNC,
-    DigestItem,
-    Failure,
-    Runner,
-    RunnerBusy,
-    RunnerState,
     Timetable,
-    digest_text,
+    declare,
     due_jobs,
-    load_state,
-    save_state,
     summary_moment,
 )
-from journaldesk.runner.timetable import declare
 from journaldesk.settings import Settings, load_settings
 from journaldesk.sheet.frames import parse_tab
 from journaldesk.sheet.schema import load_schema

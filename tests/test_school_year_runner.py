@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from journaldesk.runner import scheduler
+from journaldesk.runner.state import RunnerState
 from tests.simulation_runner import (
     Mail,
     RunnerYear,
@@ -167,7 +168,7 @@ def test_a_runner_that_works_on_holidays_is_caught(
     sync on 8 March (a holiday of the calendar `init` seeds)."""
     real = scheduler.due_jobs
 
-    def tireless(state: scheduler.RunnerState, now: dt.datetime, tt) -> list[str]:
+    def tireless(state: RunnerState, now: dt.datetime, tt) -> list[str]:
         return real(dataclasses.replace(state, closed_days=set()), now, tt)
 
     monkeypatch.setattr(scheduler, "due_jobs", tireless)

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from journaldesk.cli.main import main
 from journaldesk.jobs.report import run_summary
 from journaldesk.jobs.sync import parse_snapshot, plan_sheet, sync
-from journaldesk.runner.scheduler import digest_items, digest_text
+from journaldesk.runner.digest import digest_items, digest_text
 from journaldesk.store.retry import RetryPolicy
 from tests.corpus.grids import column_values, grid_of
 from tests.helpers import REQ, SCHEMA, at, local, make_workbook, request

@@ -1,5 +1,5 @@
 """`journaldesk run`: the unattended runner (a loop for systemd / a console, `--once` for cron
-and the Windows Task Scheduler). Thin: the decisions live in journaldesk/scheduler.py.
+and the Windows Task Scheduler). Thin: the decisions live in journaldesk/runner/.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from journaldesk.cli.common import config_option, friendly, now_in, open_settings
-from journaldesk.runner.scheduler import JobResult, Runner, Timetable
+from journaldesk.runner.scheduler import JobResult, Runner
+from journaldesk.runner.timetable import Timetable
 
 
 def _echo(result: JobResult) -> None:

@@ -1,5 +1,6 @@
 """The long-running job runner: sync in school hours, a reminder before each consultation session,
-the weekly summary.
+the weekly summary. This module is the loop and the jobs; the state is runner/state.py, what is
+due runner/timetable.py, the reminder's text runner/digest.py, the inbox runner/inbox.py.
 
 The split follows the `schedule` library's: deciding *what is due* is the pure function
 `due_jobs(state, now, timetable)`, the caller owns the loop. `schedule` only wakes the loop up
@@ -19,35 +20,47 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
-import os
 import signal
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import filelock
-import pandas as pd
 
 from journaldesk.errors import JournaldeskError, UserError
 from journaldesk.jobs.sync import JOB_SYNC
 from journaldesk.rules.privacy import mask_all
-from journaldesk.runner.timetable import REMINDER, SUMMARY, SYNC, Timetable, declare
+from journaldesk.runner.digest import digest_items, digest_text, session_label
+from journaldesk.runner.inbox import file_signature, inbox_files
+from journaldesk.runner.state import (
+    Failure,
+    load_state,
+    save_state,
+    state_path_for,
+)
+from journaldesk.runner.timetable import (
+    JOURNAL,
+    REMINDER,
+    SUMMARY,
+    SYNC,
+    Timetable,
+    declare,
+    due_jobs,
+    local_time,
+    reminder_sessions,
+    summary_moment,
+)
 from journaldesk.settings import Settings
 from journaldesk.sheet.schema import load_schema
-from journaldesk.sheet.textfmt import WEEKDAYS_SHORT, clock, count, day, is_blank, moment
-from journaldesk.sheet.vocab import AT_RISK, KIND_HOLIDAY, KIND_VACATION, OVERDUE, RUN_FAILED
+from journaldesk.sheet.vocab import KIND_HOLIDAY, KIND_VACATION, RUN_FAILED
 from journaldesk.store.base import Snapshot, Store
 
 log = logging.getLogger(__name__)
 
-JOURNAL = "journal"
-JOBS = (SYNC, REMINDER, JOURNAL, SUMMARY)
 # The «Задача» column of «Журнал» and the console say these.
 JOB_TITLES = {
     SYNC: JOB_SYNC,
@@ -55,305 +68,16 @@ JOB_TITLES = {
     SUMMARY: "Еженедельная сводка",
     JOURNAL: "Загрузка выгрузки ЭЖ",
 }
-STATE_NAME = "runner-state.json"
 LOCK_NAME = "runner.lock"
 # How far ahead the cached calendar reaches: sessions for reminders, closed days for everything.
 SESSIONS_AHEAD_DAYS = 14
 CLOSED_AHEAD_DAYS = 60
 # Reminded session starts older than this are forgotten (keeps the state file small).
 REMINDED_KEEP_DAYS = 7
-# A reminder lists at most this many requests (the sheet has the rest).
-DIGEST_MAX_LINES = 60
 
 
 class RunnerBusy(UserError):
     """Another `journaldesk run` holds the runner lock of these settings."""
-
-
-# --- the state ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Failure:
-    """The last failure of a job: when, the Russian message, whether «Журнал» got a row."""
-
-    at: dt.datetime
-    message: str
-    journaled: bool = False
-
-
-@dataclass
-class RunnerState:
-    """What the runner remembers between runs (persisted as JSON next to the log)."""
-
-    attempts: dict[str, dt.datetime] = field(default_factory=dict)
-    successes: dict[str, dt.datetime] = field(default_factory=dict)
-    failures: dict[str, Failure] = field(default_factory=dict)
-    summary_done: dt.date | None = None  # the date of the summary moment last made
-    reminded: list[dt.datetime] = field(default_factory=list)  # session starts reminded
-    sessions: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
-    closed_days: set[dt.date] = field(default_factory=set)  # holidays and vacations ahead
-    calendar_at: dt.datetime | None = None  # when sessions/closed_days were taken from the sheet
-    # Lesson exports in journal.inbox: file -> "size:mtime" of the version already taken (or
-    # refused), and the files waiting now (found just before the due jobs are worked out).
-    imported: dict[str, str] = field(default_factory=dict)
-    inbox: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON values."""
-        return {
-            "attempts": {k: v.isoformat() for k, v in self.attempts.items()},
-            "successes": {k: v.isoformat() for k, v in self.successes.items()},
-            "failures": {
-                k: {"at": f.at.isoformat(), "message": f.message, "journaled": f.journaled}
-                for k, f in self.failures.items()
-            },
-            "summary_done": self.summary_done.isoformat() if self.summary_done else None,
-            "reminded": [s.isoformat() for s in self.reminded],
-            "sessions": [[s.isoformat(), e.isoformat()] for s, e in self.sessions],
-            "closed_days": sorted(d.isoformat() for d in self.closed_days),
-            "calendar_at": self.calendar_at.isoformat() if self.calendar_at else None,
-            "imported": dict(self.imported),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunnerState:
-        """The state from `to_json`'s output (unknown keys are ignored)."""
-        when = dt.datetime.fromisoformat
-        return cls(
-            attempts={k: when(v) for k, v in (data.get("attempts") or {}).items()},
-            successes={k: when(v) for k, v in (data.get("successes") or {}).items()},
-            failures={
-                k: Failure(when(v["at"]), str(v["message"]), bool(v.get("journaled")))
-                for k, v in (data.get("failures") or {}).items()
-            },
-            summary_done=(
-                dt.date.fromisoformat(data["summary_done"]) if data.get("summary_done") else None
-            ),
-            reminded=[when(s) for s in data.get("reminded") or []],
-            sessions=[(when(s), when(e)) for s, e in data.get("sessions") or []],
-            closed_days={dt.date.fromisoformat(d) for d in data.get("closed_days") or []},
-            calendar_at=when(data["calendar_at"]) if data.get("calendar_at") else None,
-            imported={str(k): str(v) for k, v in (data.get("imported") or {}).items()},
-        )
-
-
-def state_path_for(settings: Settings) -> Path:
-    """`<log dir>/runner-state.json`."""
-    return settings.path(settings.log_file).parent / STATE_NAME
-
-
-def load_state(path: Path) -> RunnerState:
-    """The saved state; an empty one when the file is missing or unreadable (never a stop)."""
-    try:
-        return RunnerState.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        return RunnerState()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        log.warning("Файл состояния %s не читается (%s): начинаю с чистого состояния.", path, exc)
-        return RunnerState()
-
-
-def save_state(state: RunnerState, path: Path) -> None:
-    """Write the state atomically: a temporary file in the same folder, then replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".runner-state-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(state.to_json(), fh, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-# --- what is due (pure) -------------------------------------------------------------------------
-
-
-def _local(now: dt.datetime, tz: str) -> dt.datetime:
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(ZoneInfo(tz))
-
-
-def _slot(local: dt.datetime, tt: Timetable) -> tuple[dt.date, int]:
-    """The sync slot a local moment falls in: (day, k) for day_start + k * sync_every."""
-    start = dt.datetime.combine(local.date(), tt.day_start, tzinfo=local.tzinfo)
-    return local.date(), int((local - start) // dt.timedelta(minutes=tt.sync_every))
-
-
-def in_school_hours(now: dt.datetime, tt: Timetable) -> bool:
-    """A workday, between day_start and day_end, local time."""
-    local = _local(now, tt.tz)
-    return local.weekday() in tt.workdays and tt.day_start <= local.time() < tt.day_end
-
-
-def summary_moment(now: dt.datetime, tt: Timetable) -> dt.datetime:
-    """The latest summary moment (summary_weekday at summary_time, local) at or before now."""
-    local = _local(now, tt.tz)
-    back = (local.weekday() - tt.summary_weekday) % 7
-    candidate = dt.datetime.combine(
-        local.date() - dt.timedelta(days=back), tt.summary_time, tzinfo=local.tzinfo
-    )
-    if candidate > local:
-        candidate -= dt.timedelta(days=7)
-    return candidate
-
-
-def reminder_sessions(
-    state: RunnerState, now: dt.datetime, tt: Timetable
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Cached sessions whose reminder is due: reminder_before minutes before the start, until
-    the session ends (a runner started late still reminds), and not reminded yet."""
-    lead = dt.timedelta(minutes=tt.reminder_before)
-    done = set(state.reminded)
-    return [
-        (start, end)
-        for start, end in state.sessions
-        if start - lead <= now < end and start not in done
-    ]
-
-
-def _retry_ok(state: RunnerState, job: str, now: dt.datetime, tt: Timetable) -> bool:
-    failure = state.failures.get(job)
-    return failure is None or now - failure.at >= tt.retry
-
-
-def due_jobs(state: RunnerState, now: dt.datetime, timetable: Timetable) -> list[str]:
-    """The jobs due at `now`, in the order they should run (sync first: it refreshes the calendar).
-
-    Nothing is due on a day the sheet's calendar marks as a holiday or vacation.
-    """
-    tt = timetable
-    local = _local(now, tt.tz)
-    if local.date() in state.closed_days:
-        return []
-    due: list[str] = []
-    if in_school_hours(now, tt):
-        last = state.attempts.get(SYNC)
-        if last is None or _slot(_local(last, tt.tz), tt) != _slot(local, tt):
-            due.append(SYNC)
-    if reminder_sessions(state, now, tt) and _retry_ok(state, REMINDER, now, tt):
-        due.append(REMINDER)
-    if state.inbox and _retry_ok(state, JOURNAL, now, tt):
-        due.append(JOURNAL)
-    made = summary_moment(now, tt).date()
-    if (
-        state.summary_done != made
-        and local.time() >= tt.summary_time
-        and _retry_ok(state, SUMMARY, now, tt)
-    ):
-        due.append(SUMMARY)
-    return due
-
-
-# A file in the inbox changed less than this long ago may still be being copied: wait for it.
-INBOX_SETTLE = dt.timedelta(minutes=1)
-
-
-def file_signature(path: Path) -> str:
-    """What tells one version of a file from the next: size and modification time."""
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
-
-
-def inbox_files(folder: Path, imported: dict[str, str], now: dt.datetime) -> list[Path]:
-    """Lesson exports in the inbox not taken yet (new, or changed since): spreadsheets and CSV,
-    not the lock and temporary files of office programs, not a file still being written."""
-    from journaldesk.jobs.journal_import import CSV_SUFFIXES, SPREADSHEET_SUFFIXES
-
-    if not folder.is_dir():
-        return []
-    out = []
-    for path in sorted(folder.iterdir()):
-        name = path.name
-        if (
-            not path.is_file()
-            or name.startswith(("~$", ".~lock", "."))
-            or path.suffix.lower() not in (*SPREADSHEET_SUFFIXES, *CSV_SUFFIXES)
-        ):
-            continue
-        changed = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=now.tzinfo)
-        if now - changed < INBOX_SETTLE:
-            continue
-        if imported.get(str(path)) != file_signature(path):
-            out.append(path)
-    return out
-
-
-# --- what the jobs tell people ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DigestItem:
-    """One request in the reminder: №, topic, due moment, state (never a person's name)."""
-
-    number: int | None
-    topic: str
-    due_at: dt.datetime | None
-    state: str
-
-
-def session_label(start: dt.datetime, end: dt.datetime) -> str:
-    """«вт 01.12.2026 15:00–17:00»."""
-    return f"{WEEKDAYS_SHORT[start.weekday()]} {day(start)} {clock(start)}–{clock(end)}"
-
-
-def digest_items(plan_requests: Any) -> list[DigestItem]:
-    """The overdue and at-risk requests of a RequestPlan, overdue first, earliest deadline first."""
-    at_risk, overdue = AT_RISK, OVERDUE
-    eff = plan_requests.effective
-    derived = plan_requests.derived
-    items = []
-    for row in derived.index:
-        state = derived.at[row, "due_state"]
-        if state not in (at_risk, overdue):
-            continue
-        number = eff.at[row, "number"] if row in eff.index else None
-        due = derived.at[row, "due_at"]
-        items.append(
-            DigestItem(
-                number=None if is_blank(number) else int(number),
-                topic="" if is_blank(eff.at[row, "topic"]) else str(eff.at[row, "topic"]),
-                due_at=None if is_blank(due) else pd.Timestamp(due).to_pydatetime(),
-                state=str(state),
-            )
-        )
-    items.sort(key=lambda i: (i.state != overdue, i.due_at or dt.datetime.max, i.number or 0))
-    return items
-
-
-def digest_text(
-    items: list[DigestItem], session: tuple[dt.datetime, dt.datetime], school: str = ""
-) -> tuple[str, str]:
-    """The reminder's subject and text: only №, topic, deadline and state.
-
-    A topic outside the schema's list was typed by a person and goes through `mask_all`; the
-    listed topics are not masked (one of them names a password and would be mangled).
-    """
-    schema = load_schema()
-    known_topics = set(schema.enums["topic"])
-    at_risk, overdue = AT_RISK, OVERDUE
-    n_over = sum(1 for i in items if i.state == overdue)
-    n_risk = sum(1 for i in items if i.state == at_risk)
-    label = session_label(*session)
-    subject = f"Консультация {label}: просрочено {n_over}, под угрозой {n_risk}"
-    lines = [
-        f"Перед консультацией {label}" + (f" ({school})" if school else "") + ":",
-        f"просрочено — {count(n_over, 'обращение', 'обращения', 'обращений')}, "
-        f"под угрозой — {count(n_risk, 'обращение', 'обращения', 'обращений')}.",
-        "",
-    ]
-    for item in items[:DIGEST_MAX_LINES]:
-        number = f"№ {item.number}" if item.number is not None else "без №"
-        topic = item.topic if item.topic in known_topics else mask_all(item.topic)
-        due = f"срок {moment(item.due_at)}" if item.due_at else "срок не определён"
-        lines.append(f"{number} · {topic} · {due} · {item.state}")
-    if len(items) > DIGEST_MAX_LINES:
-        lines.append(f"… и ещё {len(items) - DIGEST_MAX_LINES}")
-    lines += ["", f"Подробности — в таблице, лист «{schema['requests'].title}»."]
-    return subject, "\n".join(lines)
 
 
 # --- the runner ---------------------------------------------------------------------------------
@@ -645,7 +369,7 @@ class Runner:
     def remember_calendar(self, snap: Snapshot, now: dt.datetime) -> None:
         """Keep the next sessions and the closed days (holidays, vacations) from a snapshot."""
         calendar = _calendar_from(snap, self.settings, now)
-        today = _local(now, self.timetable.tz).date()
+        today = local_time(now, self.timetable.tz).date()
         self.state.sessions = calendar.sessions(
             today, today + dt.timedelta(days=SESSIONS_AHEAD_DAYS)
         )
@@ -748,6 +472,6 @@ def _calendar_from(snap: Snapshot, settings: Settings, now: dt.datetime) -> Any:
         tabs["calendar"],
         tz=settings.timezone,
         earliest=None,
-        now=_local(now, settings.timezone),
+        now=local_time(now, settings.timezone),
         vacation_consultations=settings.school.vacation_consultations,
     )
