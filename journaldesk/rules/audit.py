@@ -55,10 +55,10 @@ def display_all(values: object) -> np.ndarray:
     return out
 
 
-def last_known(audit: pd.DataFrame) -> pd.Series:
-    """The latest value the history holds, indexed by (№, field header)."""
+def last_known(audit: pd.DataFrame) -> dict[str, pd.Series]:
+    """The latest value the history holds: field header -> shown value by № (one Series each)."""
     if audit.empty:
-        return pd.Series(dtype=object)
+        return {}
     rows = audit[audit["number"].notna() & audit["field"].notna()]
     rows = rows.assign(number=pd.to_numeric(rows["number"], errors="coerce")).dropna(
         subset=["number"]
@@ -66,8 +66,13 @@ def last_known(audit: pd.DataFrame) -> pd.Series:
     rows = rows.assign(number=rows["number"].astype(int))
     # Appended in order, so the last row of a group is the latest observation. An empty «Стало»
     # is an observation too (a slot cleared): skipping it would re-record the change every run.
-    latest = rows.groupby(["number", "field"], sort=False)["new"].last(skipna=False)
-    return pd.Series(display_all(latest.to_numpy(dtype=object)), index=latest.index, dtype=object)
+    latest = rows.drop_duplicates(["number", "field"], keep="last")
+    shown = display_all(latest["new"].to_numpy(dtype=object))
+    numbers = latest["number"].to_numpy()
+    return {
+        header: pd.Series(shown[where], index=numbers[where], dtype=object)
+        for header, where in latest.groupby("field", sort=False).indices.items()
+    }
 
 
 def audit_rows(
@@ -77,7 +82,7 @@ def audit_rows(
     at: dt.datetime,
     job: str,
     fields: tuple[str, ...] = TRACKED,
-    known: pd.Series | None = None,
+    known: dict[str, pd.Series] | None = None,
 ) -> list[dict[str, object]]:
     """New history rows: one per (request, tracked field) whose value differs from the last held.
 
@@ -86,35 +91,39 @@ def audit_rows(
     """
     req = load_schema()["requests"]
     numbers = pd.to_numeric(effective["number"], errors="coerce")
-    usable = numbers.notna() & ~numbers.duplicated(keep=False)
+    usable = (numbers.notna() & ~numbers.duplicated(keep=False)).to_numpy()
     if not usable.any():
         return []
-    current = effective.loc[usable, list(fields)].copy()
-    current.index = numbers[usable].astype(int)
-    current.columns = [req.header(f) for f in fields]
-    stacked = current.stack(future_stack=True)
-    long = pd.Series(display_all(stacked.to_numpy(dtype=object)), index=stacked.index, dtype=object)
-    long.index.names = ["number", "field"]
+    ids = numbers.to_numpy()[usable].astype(int)
     # `known`: last_known(audit) when the caller already has it (it groups the whole history).
     known = last_known(audit) if known is None else known
-    before = known.reindex(long.index)
-    unseen = before.isna()
-    changed = (unseen & (long != "")) | (~unseen & (long != before.fillna("")))
+    found: list[tuple[int, int, str, object, str]] = []  # (row position, field order, ...)
+    for order, name in enumerate(fields):
+        header = req.header(name)
+        new = display_all(effective[name].to_numpy(dtype=object)[usable])
+        held = known.get(header)
+        before = (
+            held.reindex(ids).to_numpy(dtype=object)
+            if held is not None
+            else np.full(len(ids), None, dtype=object)
+        )
+        unseen = pd.isna(before)
+        changed = (unseen & (new != "")) | (~unseen & (new != np.where(unseen, "", before)))
+        found.extend(
+            (int(i), order, header, None if unseen[i] else before[i], new[i])
+            for i in np.flatnonzero(changed)
+        )
     # A request the history has never seen: «Было» says so instead of an empty quote.
-    seen_numbers = set(known.index.get_level_values(0)) if len(known) else set()
+    seen_numbers: set[int] = set()
+    if any(f[3] is None for f in found):
+        for held in known.values():
+            seen_numbers.update(held.index.tolist())
     out = []
-    for (number, field_header), new in long[changed].items():
-        old = before.get((number, field_header))
-        if pd.isna(old):
-            old = "" if int(number) in seen_numbers else FIRST_SIGHT
+    for i, _, header, old, new in sorted(found, key=lambda f: (f[0], f[1])):
+        number = int(ids[i])
+        if old is None:
+            old = "" if number in seen_numbers else FIRST_SIGHT
         out.append(
-            {
-                "number": int(number),
-                "field": field_header,
-                "old": old,
-                "new": new,
-                "at": at,
-                "job": job,
-            }
+            {"number": number, "field": header, "old": old, "new": new, "at": at, "job": job}
         )
     return out

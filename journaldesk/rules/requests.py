@@ -393,7 +393,7 @@ def plan_requests(
     calendar: WorkCalendar,
     audit: pd.DataFrame,
     sheet_tz: str,
-    audit_known: pd.Series | None = None,
+    audit_known: dict[str, pd.Series] | None = None,
     blank: pd.DataFrame | None = None,
 ) -> RequestPlan:
     """Apply the regulation's rules to the requests tab.
