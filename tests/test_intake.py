@@ -17,7 +17,8 @@ from journaldesk.jobs.demo_data import FORM_QUESTIONS
 from journaldesk.jobs.sync import sync
 from journaldesk.rules.intake import new_answers, read_answers
 from journaldesk.store.base import CellWrite, InitPlan
-from tests.helpers import REQ, SCHEMA, at, request, tab_rows
+from journaldesk.store.workbook import WorkbookStore
+from tests.helpers import REQ, SCHEMA, at, make_workbook, request, tab_rows
 from tests.sheets_api.fixtures import InProcessAdapter, in_process, is_reread, is_write
 
 NOW = at("01.12.2026 15:10")
@@ -467,3 +468,19 @@ def test_google_answers_once_whatever_staff_do_as_they_land(
     numbers = [r[0] for r in rows]
     assert len(set(numbers)) == len(numbers) and all(numbers)
     assert not sync(sheet.reopen(), sheet.settings, now=NOW).wrote
+
+
+def test_workbook_answers_go_in_the_same_save(tmp_path: Path) -> None:
+    """On the workbook the answers are added in the sync's one save, under its file lock:
+    one read and one save (each counts as a call), as the same sync without answers."""
+    calls = {}
+    for name, answers in (("plain", 0), ("form", 2)):
+        (tmp_path / name).mkdir()
+        store, settings = make_workbook(tmp_path / name, {"requests": [request()]})
+        _add_intake(store, [_answer(i) for i in range(answers)])
+        report = sync(WorkbookStore(settings.workbook_path), settings, now=NOW)
+        assert report.imported == answers and report.wrote
+        message = _log_messages(WorkbookStore(settings.workbook_path))[-1]
+        assert f"из формы: {answers};" in message
+        calls[name] = report.api_calls
+    assert calls["form"] == calls["plain"] == 2
