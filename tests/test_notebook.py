@@ -109,6 +109,14 @@ def test_request_tables_use_the_sheets_headers_and_hide_names(tmp_path: Path) ->
     assert list(overdue.columns[:2]) == [tab.header("number"), tab.header("received_at")]
     assert tab.header("requester") not in overdue.columns
     assert set(overdue[tab.header("due_state")]) == {"Просрочено"}
+    # «Просрочено на» in the summary's words: working hours «раб. ч», the deadline's day and,
+    # past a week, the calendar days (expected text rebuilt here from the deadline and now).
+    for due, said in zip(overdue[tab.header("due_at")], overdue[nh.LATE_COLUMN], strict=True):
+        days = (now.replace(tzinfo=None) - due).days
+        tail = f", {days} календарн" if days > 7 else ")"
+        assert re.fullmatch(r"\d+(,\d)? раб\. (ч|мин) \(с \d\d\.\d\d.*\)", said), said
+        assert f"(с {due:%d.%m}{tail}" in said, said
+        assert "рабочих часов" not in said
     assert set(tables["Под угрозой"][tab.header("due_state")]) <= {"Под угрозой"}
     opened = tables["Открытые"]
     assert len(opened) >= len(overdue)

@@ -370,3 +370,15 @@ def test_a_topic_outside_the_list_is_not_called_missing(settings: Settings) -> N
     counts = {t.topic: t.received for t in f.topics}
     assert counts.get("(тема не из списка)") == 1
     assert counts.get("(тема не указана)") == 1
+
+
+def test_lateness_reads_the_same_wherever_it_is_shown() -> None:
+    from journaldesk.sheet.textfmt import late_by
+
+    due = dt.datetime(2026, 11, 23, 15, 0)
+    assert late_by(750, due, 3) == "12,5 раб. ч (с 23.11)"
+    assert late_by(750, due, 9) == "12,5 раб. ч (с 23.11, 9 календарных дней)"
+    assert late_by(40, due, 8) == "40 раб. мин (с 23.11, 8 календарных дней)"
+    assert late_by(120, due, 22) == "2 раб. ч (с 23.11, 22 календарных дня)"
+    assert late_by(None, None, None) == "—"
+    assert late_by(90, None, 30) == "1,5 раб. ч"

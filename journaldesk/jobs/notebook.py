@@ -28,7 +28,7 @@ from journaldesk.rules.worktime import to_minutes
 from journaldesk.settings import ENV_CONFIG, Settings, load_settings
 from journaldesk.sheet.frames import ParsedTab
 from journaldesk.sheet.schema import load_schema
-from journaldesk.sheet.textfmt import count, is_blank
+from journaldesk.sheet.textfmt import is_blank, late_by
 from journaldesk.sheet.vocab import (
     DUE_STATES,
     STATE_NOT_ISSUED,
@@ -223,7 +223,8 @@ LATE_COLUMN = "Просрочено на"
 
 
 def _late_text(view: SheetView, row: object) -> str:
-    """«12,5 рабочих часов», and past a week the calendar days too: «(9 календарных дней)»."""
+    """The same words as the summary's «Просрочено на»: «12,5 раб. ч (с 23.11, 9 календарных
+    дней)»."""
     plan = view.plan.requests
     pos = plan.effective.index.get_loc(row)
     due_m = float(plan.due_minutes[pos])
@@ -231,11 +232,9 @@ def _late_text(view: SheetView, row: object) -> str:
     if view.plan.calendar is None or not np.isfinite(due_m):
         return "—"
     late = float(view.plan.calendar.between(due_m, now_m))
-    text = f"{late / 60:.1f}".replace(".", ",") + " рабочих часов" if np.isfinite(late) else "—"
     days = int((now_m - due_m) // (24 * 60))
-    if days > 7:
-        text += f" ({count(days, 'календарный день', 'календарных дня', 'календарных дней')})"
-    return text
+    due_at = plan.derived["due_at"].get(row)
+    return late_by(late if np.isfinite(late) else None, due_at, days)
 
 
 def request_counts(view: SheetView) -> pd.DataFrame:

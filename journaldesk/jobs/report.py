@@ -32,6 +32,7 @@ from journaldesk.sheet.textfmt import (
     count,
     day,
     is_blank,
+    late_by,
     moment,
     percent,
     plural,
@@ -54,11 +55,6 @@ CHART_NAMES = {
 
 
 # --- formatting for the templates --------------------------------------------------------------
-
-
-def day_month(value: dt.date | dt.datetime | None) -> str:
-    """ДД.ММ, for «(с 23.10)»; empty when unknown."""
-    return "" if is_blank(value) else value.strftime("%d.%m")
 
 
 def md_cell(value: object) -> str:
@@ -95,7 +91,7 @@ def environment() -> jinja2.Environment:
         day=day,
         moment=moment,
         hours=working_hours,
-        daymonth=day_month,
+        late_by=late_by,
         percent=percent,
         points=points,
         md=md_cell,

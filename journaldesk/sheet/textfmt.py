@@ -143,3 +143,16 @@ def working_hours(minutes: float | None) -> str:
         return "—"
     number, unit = hours(minutes).rsplit(" ", 1)
     return f"{number} раб. {unit}"
+
+
+def late_by(minutes: float | None, due_at: dt.date | dt.datetime | None, days: int | None) -> str:
+    """How late an overdue request is, as the summary and the notebook both say it: working
+    hours, the deadline's day, and past a week the calendar days: «12,5 раб. ч (с 23.11,
+    9 календарных дней)»."""
+    text = working_hours(minutes)
+    if is_blank(due_at):
+        return text
+    since = f"с {due_at:%d.%m}"
+    if days is not None and days > 7:
+        since += f", {count(days, 'календарный день', 'календарных дня', 'календарных дней')}"
+    return f"{text} ({since})"
