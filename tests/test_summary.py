@@ -227,20 +227,15 @@ def test_consultation_slots_booked_and_available(week: WeekFigures, settings: Se
     assert week.slots_available == 30  # 600 minutes / 20-minute slots x capacity 1
 
 
-def test_available_slots_respect_capacity_buffer_and_daily_cap(settings: Settings) -> None:
+def test_available_slots_respect_capacity_buffer_and_daily_cap() -> None:
     parsed = parse_snapshot(snapshot(), SCHEMA, TZ)
+    from journaldesk.rules.booking import BookingRules
     from journaldesk.rules.calendar import build_calendar
 
     cal = build_calendar(
         parsed["schedule"].frame, parsed["calendar"].frame, tz=TZ, earliest=None, now=NOW
     )
-    tuned = settings.model_copy(
-        update={
-            "booking": settings.booking.model_copy(
-                update={"capacity": 2, "buffer_minutes": 10, "daily_cap": 7}
-            )
-        }
-    )
+    tuned = BookingRules(slot_minutes=20, capacity=2, buffer_minutes=10, daily_cap=7)
     # a 120-minute session holds 4 slots of 20 + 10 (the last needs no buffer): 8 places,
     # capped at 7 a day, 5 days
     assert available_slots(cal, WEEK, dt.date(2026, 11, 29), tuned) == (35, 600.0)

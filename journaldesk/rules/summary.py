@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from journaldesk.rules.booking import parse_slot, quarter_end_ahead
+from journaldesk.rules.booking import BookingRules, parse_slot, quarter_end_ahead
 from journaldesk.rules.calendar import build_calendar, quarter_end_dates
 from journaldesk.rules.consent import ConsentRules, coverage, staff_readiness
 from journaldesk.rules.journal_fill import JournalWeek, journal_week
@@ -354,11 +354,10 @@ def _slot_start(value: object, year_hint: int, minutes: int) -> dt.datetime | No
 
 
 def available_slots(
-    calendar: WorkCalendar, first: dt.date, last: dt.date, settings: Settings
+    calendar: WorkCalendar, first: dt.date, last: dt.date, booking: BookingRules
 ) -> tuple[int, float]:
     """Bookable slots (times capacity) of the consultation sessions on days first..last, and the
     consultation minutes. A slot never straddles two sessions; a buffer sits between slots."""
-    booking = settings.booking
     step = booking.slot_minutes + booking.buffer_minutes
     per_day: dict[dt.date, int] = {}
     minutes = 0.0
@@ -663,7 +662,7 @@ def _consultation_slots(
     """The week's consultation time, slots available and slots booked."""
     start, end = figures.week_start, figures.week_end
     figures.slots_available, figures.consultation_minutes = available_slots(
-        calendar, start, end - dt.timedelta(days=1), settings
+        calendar, start, end - dt.timedelta(days=1), BookingRules.from_settings(settings)
     )
     # The slots the rules want when they book, else the cells as they stand.
     derived = plan.requests.derived
