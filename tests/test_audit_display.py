@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from journaldesk.rules.audit import display_all
 from journaldesk.sheet.textfmt import blank_mask
+from tests.helpers import examples
 
 CELLS = st.one_of(
     st.none(),
@@ -38,7 +39,7 @@ def shown(value: object) -> str:
     return str(value)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(CELLS, max_size=25))
 def test_a_column_is_shown_cell_by_cell_even_when_equal_values_differ_in_type(cells):
     # 1, 1.0 and True are equal keys in a hash table, yet shown as «1», «1» and «True».
@@ -47,7 +48,7 @@ def test_a_column_is_shown_cell_by_cell_even_when_equal_values_differ_in_type(ce
     ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(CELLS, max_size=25))
 def test_blank_mask_is_the_blank_rule_cell_by_cell(cells):
     def blank(value: object) -> bool:
@@ -64,7 +65,7 @@ def test_blank_mask_is_the_blank_rule_cell_by_cell(cells):
 TRACKED_HEADERS = {"status": "Статус", "assignee": "Ответственный"}
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     st.lists(  # the history: (№, field, «Стало»), appended in order
         st.tuples(

@@ -506,7 +506,7 @@ def test_parse_cell_never_raises(raw, tz):
             assert result.problem.startswith(f"{column.header}: «")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.one_of(

@@ -6,6 +6,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,12 @@ def _cell(column) -> st.SearchStrategy:
     return st.one_of(st.none(), _valid(column), _junk)
 
 
+def _empty(value: object) -> bool:
+    """The sheet's rule for an empty cell: nothing, or text of nothing but spaces (a no-break
+    space from a copied web page included): the job may fill such an auto cell."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 _row = st.fixed_dictionaries({c.field: _cell(c) for c in REQ.columns if c.owner != "derived"})
 
 
@@ -91,7 +98,7 @@ def test_staff_cells_are_sacred_on_random_sheets(rows: list[dict]) -> None:
             old = old + [None] * (len(REQ.columns) - len(old))
             new = new + [None] * (len(REQ.columns) - len(new))
             for j, column in enumerate(REQ.columns):
-                if column.owner == "staff" or (column.owner == "auto" and old[j] not in (None, "")):
+                if column.owner == "staff" or (column.owner == "auto" and not _empty(old[j])):
                     assert new[j] == old[j], (i, column.header, old[j], new[j])
         # Idempotent on the same sheet at the same moment.
         assert not sync(store, cfg, now=NOW).wrote
@@ -112,3 +119,24 @@ def test_staff_cells_are_sacred_on_random_sheets(rows: list[dict]) -> None:
         for number in handed:
             assert everything.count(number) == 1, number
         assert SCHEMA["log"].title in store.read().tabs
+
+
+@pytest.mark.parametrize("typed", [" ", "\xa0", " \xa0 "])
+def test_an_auto_cell_of_only_spaces_is_empty_and_gets_filled(typed: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [{"requester": "Иванов И. И.", "description": "Не входит", "status": typed}]
+        store, cfg = make_workbook(Path(tmp), {"requests": rows}, seed=False)
+        sync(store, cfg, now=NOW)
+        status = REQ.columns.index(next(c for c in REQ.columns if c.field == "status"))
+        assert tab_rows(store, "requests")[1][status] == "Новое"
+
+
+def test_an_auto_cell_with_text_between_spaces_is_kept_as_typed() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [
+            {"requester": "Иванов И. И.", "description": "Не входит", "status": "\xa0В работе\xa0"}
+        ]
+        store, cfg = make_workbook(Path(tmp), {"requests": rows}, seed=False)
+        sync(store, cfg, now=NOW)
+        status = REQ.columns.index(next(c for c in REQ.columns if c.field == "status"))
+        assert tab_rows(store, "requests")[1][status] == "\xa0В работе\xa0"

@@ -147,7 +147,7 @@ def test_a_description_with_a_password_is_flagged(text, flagged):
     assert notes == ({7: [PASSWORD_NOTE_TEXT]} if flagged else {})
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     st.lists(
         st.one_of(

@@ -6,11 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journaldesk.jobs.sync import _in_place, remap_rows
+from tests.helpers import examples
 
 KEYS = st.tuples(st.sampled_from(["", "1", "2", "3"]), st.sampled_from(["", "а", "б"]))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     after=st.lists(KEYS, max_size=8),
     picked=st.sets(st.integers(0, 7)),
