@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -456,12 +455,6 @@ def test_any_moment_of_the_school_year_gives_consistent_rows(now):
         if isinstance(r["received_at"], dt.datetime)
     )
     assert rows["calendar"][0]["date_from"] > local.date()
-
-
-def test_fast():
-    start = time.perf_counter()
-    demo_rows(NOW, seed=11)
-    assert time.perf_counter() - start < 2.0
 
 
 def test_the_sheet_parser_reads_every_cell_and_flags_the_planted_ones(data):
