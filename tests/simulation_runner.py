@@ -351,8 +351,10 @@ class TypedCalendar:
                 d += dt.timedelta(days=1)
 
     def school_closed(self, d: dt.date) -> bool:
-        """A holiday or a vacation: nobody works, the runner rests."""
-        return self.closed.get(d) in (KIND_HOLIDAY, KIND_VACATION)
+        """A holiday or a vacation with no extra session typed for it: nobody works, the runner
+        rests. An extra session typed on a holiday is the administrator saying they will be in
+        (the day has consultations, see `sessions`), so the runner works that day."""
+        return self.closed.get(d) in (KIND_HOLIDAY, KIND_VACATION) and not self.extra.get(d)
 
     def sessions(self, d: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The open intervals of a day (naive local wall times)."""

@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from journaldesk.rules.worktime import CalendarEntry, WeeklyHours, WorkCalendar
 from journaldesk.runner import scheduler
 from journaldesk.runner.state import RunnerState
+from journaldesk.sheet.vocab import KIND_EXTRA, KIND_HOLIDAY
+from tests.helpers import SCHEMA
 from tests.simulation_runner import (
     Mail,
     RunnerYear,
+    TypedCalendar,
     book_grid,
     booked_slot,
     calendar_booking_problems,
@@ -180,3 +184,35 @@ def test_a_runner_that_works_on_holidays_is_caught(
     assert any(v.startswith("08.03.2027") and "on a closed day" in v for v in report.violations), (
         report.violations
     )
+
+
+def _calendar_grid(rows: list[dict]) -> dict:
+    tab = SCHEMA["calendar"]
+    cells = {(1, c): (tab.header(f), "str") for c, f in enumerate(tab.fields, start=1)}
+    for r, row in enumerate(rows, start=2):
+        for c, f in enumerate(tab.fields, start=1):
+            if row.get(f) is not None:
+                cells[(r, c)] = (row[f], type(row[f]).__name__)
+    return {tab.title: cells}
+
+
+def test_a_holiday_with_an_extra_session_typed_is_a_working_day_for_both() -> None:
+    """The simulation's reading of the calendar and the tool's agree: a holiday rests the runner,
+    unless an extra session is typed for that day (the administrator will be in)."""
+    day = dt.date(2027, 2, 24)
+    holiday = {"date_from": dt.datetime(2027, 2, 24), "kind": KIND_HOLIDAY}
+    extra = {
+        "date_from": dt.datetime(2027, 2, 24), "kind": KIND_EXTRA,
+        "time_from": dt.time(9, 0), "time_to": dt.time(10, 0),
+    }  # fmt: skip
+    weekly = [WeeklyHours(day.weekday(), dt.time(15, 0), dt.time(17, 0))]
+    for rows, closed in (([holiday], True), ([holiday, extra], False), ([extra, holiday], False)):
+        assert TypedCalendar(_calendar_grid(rows)).school_closed(day) is closed
+        entries = [
+            CalendarEntry(day, day, r["kind"], r.get("time_from"), r.get("time_to")) for r in rows
+        ]
+        tool = WorkCalendar.build(
+            weekly, entries, tz="Europe/Moscow", start=dt.date(2027, 2, 1),
+            end=dt.date(2027, 3, 31),
+        )  # fmt: skip
+        assert (tool.closed_reason(day) is not None) is closed
