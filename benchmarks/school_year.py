@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import simulation_stores
-from tests.simulation import SchoolYear
+from tests.simulation import SchoolYear, print_report
 
 
 def main() -> int:
@@ -59,15 +59,11 @@ def run_year(args: argparse.Namespace, store: str) -> int:
             quiet_week=dt.date(2026, 11, 2),
         )
         report = year.run()
-    print(
+    return print_report(
         f"{store}: school year {year.first} .. {year.last}, "
-        f"sync slots {[f'{t:%H:%M}' for t in year.slots]}"
+        f"sync slots {[f'{t:%H:%M}' for t in year.slots]}",
+        report,
     )
-    for line in report.lines():
-        print(line)
-    for line in report.violations[:30]:
-        print("  violation:", line)
-    return 1 if report.violations else 0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.simulation import print_report
 from tests.simulation_runner import RunnerYear
 
 
@@ -70,12 +71,9 @@ def main() -> int:
             pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(30)
         else:
             report = year.run()
-    print(f"school year {year.first} .. {year.last}, a sync every {args.sync_every} min")
-    for line in report.lines():
-        print(line)
-    for line in report.violations[:30]:
-        print("  violation:", line)
-    return 1 if report.violations else 0
+    return print_report(
+        f"school year {year.first} .. {year.last}, a sync every {args.sync_every} min", report
+    )
 
 
 if __name__ == "__main__":

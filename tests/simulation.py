@@ -461,3 +461,14 @@ class SchoolYear:
         self.report.quiet_week_syncs = self.report.syncs - syncs
         self.report.quiet_week_journal = count_rows(self.backend.grid(), "log") - journal
         self.report.quiet_week_changes = count_rows(self.backend.grid(), "changes") - changes
+
+
+def print_report(title: str, report: Any) -> int:
+    """A benchmark's closing print: the title, the report's lines, the first violations; the exit
+    status (1 when any invariant broke)."""
+    print(title)
+    for line in report.lines():
+        print(line)
+    for line in report.violations[:30]:
+        print("  violation:", line)
+    return 1 if report.violations else 0
